@@ -1,0 +1,18 @@
+"""Settings that depend on other settings, applied after the command line is read.
+
+A Scrapy add-on (``ADDONS`` in settings) is the documented place for this: it sees
+``-s`` overrides, which ``settings.py`` cannot.
+"""
+
+from __future__ import annotations
+
+REPLAY_HANDLER = "newsbot.warc.replay.ReplayDownloadHandler"
+
+
+class NewsbotAddon:
+    def update_settings(self, settings) -> None:
+        if settings.get("REPLAY_WARC"):
+            # Offline: every request is answered from the archive; politeness delays are moot.
+            settings.set("DOWNLOAD_HANDLERS", {"http": REPLAY_HANDLER, "https": REPLAY_HANDLER}, priority="addon")
+            settings.set("AUTOTHROTTLE_ENABLED", False, priority="addon")
+            settings.set("DOWNLOAD_DELAY", 0, priority="addon")

@@ -1,0 +1,100 @@
+"""Korean news timestamps -> timezone-aware datetimes in KST.
+
+Every outlet writes dates its own way (``기사등록 2024-08-06 07:38:57``,
+``입력 : 2024/04/08 [12:51]``, ``작성일 21-07-17 13:33``, ``입력 2024.05.01 오후 3:12``,
+ISO 8601 in ``<meta>``, RFC 822 in RSS).  No library reads all of these, so this module
+does, and nothing else: callers decide what a failure means.
+
+All local times are Korea Standard Time (UTC+9, no daylight saving since 1988).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+KST = timezone(timedelta(hours=9), "KST")
+
+
+class DateParseError(ValueError):
+    """The text holds no complete, valid date (message says why)."""
+
+
+# Label words that precede the date; stripped so they never confuse the patterns.
+_DATE = re.compile(
+    r"(?P<year>\d{4}|\d{2})\s*[-./년]\s*(?P<month>\d{1,2})\s*[-./월]\s*(?P<day>\d{1,2})\s*일?"
+)
+_TIME = re.compile(
+    r"^[\s\[(]*(?:\((?:[월화수목금토일])\)\s*)?"
+    r"(?P<ampm>오전|오후|AM|PM|am|pm)?\s*"
+    r"(?P<hour>\d{1,2})\s*[:시]\s*(?P<minute>\d{2})\s*분?(?:\s*:\s*(?P<second>\d{2}))?"
+)
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_RFC822 = re.compile(r"^(?:[A-Z][a-z]{2},\s*)?\d{1,2}\s+[A-Z][a-z]{2}\s+\d{4}")
+# A month-day or a bare time (gnuboard list cells: ``07-17``, ``13:33``): no year, never trusted.
+_YEARLESS = re.compile(r"^\s*(\d{1,2}[-./]\d{1,2}|\d{1,2}:\d{2})\s*$")
+
+
+def parse_kst(text: str | None, *, now: datetime | None = None) -> datetime:
+    """Parse one timestamp as printed on a Korean news page.
+
+    Returns an aware datetime (KST unless the text carries its own offset).
+    A date without a time is taken as midnight.  Raises :class:`DateParseError`
+    for empty text, a date without a year, or impossible values (month 13 ...).
+    ``now`` bounds two-digit years (``21-07-17`` is 2021, never 2121).
+    """
+    if text is None or not text.strip():
+        raise DateParseError("empty date text")
+    raw = " ".join(text.split())
+
+    if _ISO.match(raw):
+        try:
+            value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise DateParseError(f"invalid ISO timestamp {raw!r}: {exc}") from None
+        return value if value.tzinfo else value.replace(tzinfo=KST)
+
+    if _RFC822.match(raw):
+        try:
+            value = parsedate_to_datetime(raw)
+        except (TypeError, ValueError) as exc:
+            raise DateParseError(f"invalid RFC 822 date {raw!r}: {exc}") from None
+        return value if value.tzinfo else value.replace(tzinfo=KST)
+
+    if _YEARLESS.match(raw):
+        raise DateParseError(f"date without a year {raw!r}")
+
+    match = _DATE.search(raw)
+    if not match:
+        raise DateParseError(f"no date in {raw!r}")
+    year = int(match["year"])
+    if len(match["year"]) == 2:
+        year = _expand_two_digit_year(year, now or datetime.now(KST))
+
+    hour = minute = second = 0
+    time_match = _TIME.match(raw[match.end():])
+    if time_match:
+        hour, minute = int(time_match["hour"]), int(time_match["minute"])
+        second = int(time_match["second"] or 0)
+        ampm = (time_match["ampm"] or "").lower()
+        if ampm in ("오후", "pm") and hour < 12:
+            hour += 12
+        elif ampm in ("오전", "am") and hour == 12:
+            hour = 0
+    try:
+        return datetime(year, int(match["month"]), int(match["day"]), hour, minute, second, tzinfo=KST)
+    except ValueError as exc:
+        raise DateParseError(f"impossible date {raw!r}: {exc}") from None
+
+
+def _expand_two_digit_year(yy: int, now: datetime) -> int:
+    century = now.year // 100 * 100
+    year = century + yy
+    # A two-digit year is never in the future by more than a year (clock skew, time zones).
+    return year - 100 if year > now.year + 1 else year
+
+
+def to_iso(value: datetime) -> str:
+    """ISO 8601 with an explicit offset, seconds precision: ``2024-08-06T07:38:57+09:00``."""
+    return value.isoformat(timespec="seconds")

@@ -1,0 +1,26 @@
+"""Family A: the ``/news/view.php?idx=N`` CMS (gginews, voicekorea, ...).
+
+Two skins are known (../shared/reference/cms-families.md): the older one
+(``div.titleWrap``, ``div.registModifyDate``, ``#viewContent``) and the newer one
+(``ul.info-text``, bullet-list subtitles, ``div.fr-view``).  Selectors for both are
+listed; the first that matches wins.
+"""
+
+from __future__ import annotations
+
+from newsbot.extract.base import ArticlePage
+
+
+class FamilyAArticle(ArticlePage):
+    id_param = "idx"
+    section_param = "mcode"
+
+    title_css = ("div.titleWrap strong", "div.titleWrap h2", "h1.viewTitle")
+    subtitle_css = ("div.titleWrap .subTitle", "div.subTitle", "ul.subTitle li")
+    author_css = ("div.titleWrap div.else-area p", "div.else-area p.writer", "ul.info-text li.writer")
+    date_css = ("div.registModifyDate ul li", "ul.info-text li")
+    body_css = ("div#viewContent", "div.viewContent", "div.fr-view")
+    body_exclude_css = (".ad", ".adsbygoogle", "[class*=banner]", ".relation", ".related", "#relationList")
+    photo_css = ("[id=img_caption]", "figure", "table.photo")
+    caption_css = (".caption", "figcaption", "td.caption")
+    section_css = ("div.location .current", "div.navi .current")

@@ -1,0 +1,35 @@
+"""The one item newsbot produces: a parsed news article.
+
+Spiders fill the extracted fields; pipelines add the derived ones (canonical URL,
+normalized text, ISO timestamps, WARC pointer).  Declared as a Scrapy ``Item`` so a
+typo in a field name fails loudly instead of writing a silently empty field.
+"""
+
+import scrapy
+
+
+class ArticleItem(scrapy.Item):
+    # identity
+    site = scrapy.Field()            # spider name, e.g. "gginews"
+    url = scrapy.Field()             # URL as fetched (after redirects)
+    canonical_url = scrapy.Field()   # see newsbot.urls.canonicalize_url
+    article_id = scrapy.Field()      # the CMS's own id (idx, uid, ncode, wr_id, idxno)
+    section = scrapy.Field()         # section/category as the CMS names it, if known
+    # content
+    title = scrapy.Field()
+    subtitle = scrapy.Field()
+    author = scrapy.Field()
+    body = scrapy.Field()            # plain text, one paragraph per line
+    body_en = scrapy.Field()         # machine translation some outlets append (never mixed into body)
+    captions = scrapy.Field()        # photo captions, in page order
+    images = scrapy.Field()          # absolute image URLs, in page order
+    # time: ISO 8601 with offset, plus the raw text it came from
+    published_at = scrapy.Field()
+    published_at_raw = scrapy.Field()
+    modified_at = scrapy.Field()
+    modified_at_raw = scrapy.Field()
+    crawled_at = scrapy.Field()
+    # provenance
+    warc_filename = scrapy.Field()
+    warc_record_id = scrapy.Field()
+    extraction_warnings = scrapy.Field()  # names of required fields that could not be extracted

@@ -1,0 +1,11 @@
+"""Item pipelines, each doing one thing, in this order (see ``ITEM_PIPELINES`` in settings):
+
+100 :class:`~newsbot.pipelines.canonical.CanonicalUrlPipeline`  - one URL per article
+200 :class:`~newsbot.pipelines.dedupe.DedupePipeline`            - drop articles already recorded
+300 :class:`~newsbot.pipelines.normalize.NormalizePipeline`      - clean text, ISO timestamps
+400 :class:`~newsbot.pipelines.warnings.ExtractionWarningsPipeline` - count and log missing fields
+800 :class:`~newsbot.pipelines.jsonlines.JsonLinesPipeline`      - write the record
+900 :class:`~newsbot.pipelines.state.RecordedStatePipeline`      - mark recorded, only once written
+
+A new output is a new pipeline between 400 and 900.
+"""

@@ -1,0 +1,27 @@
+from newsbot.state import state_store
+
+
+class RecordedStatePipeline:
+    """Marks an article recorded, after its record was written (never before: a crash
+    between the two then means one re-fetch, never a lost article)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
+        state_store(self.crawler).mark_recorded(
+            item["canonical_url"],
+            article_id=item.get("article_id"),
+            published_at=item.get("published_at"),
+            modified_at=item.get("modified_at"),
+        )
+        return item
+
+    def close_spider(self):
+        store = getattr(self.crawler, "_newsbot_state", None)
+        if store is not None:
+            store.close()

@@ -1,0 +1,60 @@
+"""newsbot's Scrapy settings.  Override any of them with ``-s NAME=VALUE``.
+
+Politeness first: these are small regional servers.  The one thing every deployment
+should set is ``NEWSBOT_CONTACT`` (or ``USER_AGENT`` outright), so an outlet's admin
+can reach whoever runs the crawler.
+"""
+
+import os
+
+BOT_NAME = "newsbot"
+SPIDER_MODULES = ["newsbot.spiders"]
+NEWSPIDER_MODULE = "newsbot.spiders"
+
+# -- identity and politeness ---------------------------------------------------
+NEWSBOT_CONTACT = os.environ.get("NEWSBOT_CONTACT", "+https://github.com/newsbot-archive/newsbot")
+USER_AGENT = f"newsbot/0.1 ({NEWSBOT_CONTACT})"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 60
+RETRY_TIMES = 3
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+
+# -- nothing listens -------------------------------------------------------------
+# An unattended archiver opens no control port: the telnet console and Scrapy 2.19's
+# RemoteControl extension (which executes code sent to it) are both off.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+# -- output ----------------------------------------------------------------------
+OUTPUT_DIR = os.environ.get("NEWSBOT_OUTPUT_DIR", "output")
+WARC_ENABLED = True
+WARC_MAX_SIZE = 1024**3          # roll over to a new .warc.gz after 1 GB
+WARC_COMPRESS_LEVEL = 6          # zlib level per record
+REPLAY_WARC = None               # a .warc.gz or a folder: answer every request from it
+
+ADDONS = {"newsbot.addon.NewsbotAddon": 0}
+
+DOWNLOADER_MIDDLEWARES = {
+    # Next to the downloader: sees bodies before HttpCompressionMiddleware (590) decodes them.
+    "newsbot.warc.capture.WarcCaptureMiddleware": 950,
+}
+
+ITEM_PIPELINES = {
+    "newsbot.pipelines.canonical.CanonicalUrlPipeline": 100,
+    "newsbot.pipelines.dedupe.DedupePipeline": 200,
+    "newsbot.pipelines.normalize.NormalizePipeline": 300,
+    "newsbot.pipelines.warnings.ExtractionWarningsPipeline": 400,
+    "newsbot.pipelines.jsonlines.JsonLinesPipeline": 800,
+    "newsbot.pipelines.state.RecordedStatePipeline": 900,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

@@ -1,0 +1,150 @@
+"""What every newsbot spider shares: arguments, start, list walking, the article callback.
+
+A CMS family subclasses :class:`NewsSpider` and declares where lists live and how
+article links look; an outlet subclasses its family with a ``name`` and a ``base_url``.
+
+Arguments every spider takes (``scrapy crawl SITE -a NAME=VALUE``):
+
+* ``start_urls=URL[,URL...]`` - begin listing there instead of the outlet's list pages;
+* ``urls=URL[,URL...]`` - fetch exactly these articles, no discovery;
+* ``max_pages=N`` - stop after N list pages per start URL;
+* ``base_url=URL`` - the outlet's address (for mirrors, or a host that moved).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterable
+from typing import ClassVar
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import scrapy
+from scrapy.exceptions import UsageError
+from scrapy.http import Response
+from w3lib.url import add_or_replace_parameter
+
+from newsbot.extract.base import ArticlePage
+from newsbot.items import ArticleItem
+from newsbot.urls import canonicalize_url, is_http_url
+
+# Scrapyd passes _job (and sometimes _version/settings) to every spider.
+SCHEDULER_ARGS = frozenset({"_job", "_version", "settings"})
+
+
+def split_urls(value: str | Iterable[str] | None, argument: str) -> list[str]:
+    """``a,b`` (or a list) -> validated absolute http(s) URLs; a bad one is a usage error."""
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)
+    urls = [u.strip() for u in items if u and u.strip()]
+    for url in urls:
+        if not is_http_url(url):
+            raise UsageError(f"-a {argument}: not an absolute http(s) URL: {url!r}")
+    return urls
+
+
+class NewsSpider(scrapy.Spider):
+    """Base for every outlet spider; see the module docstring for its arguments."""
+
+    #: human name of the outlet, for reports and docs
+    outlet: ClassVar[str] = ""
+    #: the outlet's home, e.g. "http://www.gginews.kr"; overridable with -a base_url=
+    base_url: str = ""
+    #: list pages relative to base_url, walked newest first
+    list_paths: ClassVar[tuple[str, ...]] = ()
+    #: page-object class that extracts an article (one per CMS family)
+    article_page: ClassVar[type[ArticlePage]] = ArticlePage
+    #: article links on a list page: CSS for the list entries' <a href>
+    list_link_css: ClassVar[str] = ""
+    #: which hrefs are articles of this CMS (links elsewhere on a list page are ignored)
+    article_url_re: ClassVar[re.Pattern] = re.compile(r"$^")
+    #: the list's page-number query parameter and its first value
+    page_param: ClassVar[str] = "page"
+    first_page: ClassVar[int] = 1
+    #: query parameters that do not change which article a URL names (e.g. a section code)
+    canonical_drop_params: ClassVar[frozenset[str]] = frozenset()
+
+    accepted_arguments: ClassVar[frozenset[str]] = frozenset({"start_urls", "urls", "max_pages", "base_url"})
+
+    def __init__(self, name: str | None = None, **kwargs):
+        unknown = set(kwargs) - self.accepted_arguments - SCHEDULER_ARGS
+        if unknown:
+            known = ", ".join(sorted(self.accepted_arguments))
+            raise UsageError(f"unknown argument(s) {', '.join(sorted(unknown))} for spider {self.name!r} (known: {known})")
+        base_url = kwargs.pop("base_url", None)
+        if base_url:
+            if not is_http_url(base_url):
+                raise UsageError(f"-a base_url: not an absolute http(s) URL: {base_url!r}")
+            self.base_url = base_url.rstrip("/")
+        self.article_urls = split_urls(kwargs.pop("urls", None), "urls")
+        start_urls = split_urls(kwargs.pop("start_urls", None), "start_urls")
+        max_pages = kwargs.pop("max_pages", None)
+        try:
+            self.max_pages = int(max_pages) if max_pages is not None else None
+        except ValueError:
+            raise UsageError(f"-a max_pages: not a whole number: {max_pages!r}") from None
+        super().__init__(name, **kwargs)
+        self.start_urls = start_urls or [urljoin(self.base_url + "/", p.lstrip("/")) for p in self.list_paths]
+        hosts = {urlsplit(u).hostname for u in [*self.start_urls, *self.article_urls, self.base_url] if u}
+        self.allowed_domains = sorted(h for h in hosts if h)
+
+    def canonicalize(self, url: str) -> str:
+        """The one spelling of an article URL that dedupe and ids use."""
+        return canonicalize_url(url, self.canonical_drop_params)
+
+    # -- start ---------------------------------------------------------------
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.article_urls:
+            for url in self.article_urls:
+                yield self.article_request(url)
+            return
+        for url in self.start_urls:
+            yield scrapy.Request(url, callback=self.parse_list)
+
+    # -- list pages ----------------------------------------------------------
+    def article_request(self, url: str, **kwargs) -> scrapy.Request:
+        # Articles before further list pages: a crawl cut short still has whole articles.
+        return scrapy.Request(url, callback=self.parse_article, priority=10, **kwargs)
+
+    def article_links(self, response: Response) -> list[str]:
+        """Absolute article URLs on a list page, in page order, each once."""
+        hrefs = response.css(self.list_link_css).getall() if self.list_link_css else []
+        links = [response.urljoin(h.strip()) for h in hrefs if self.article_url_re.search(h)]
+        return list(dict.fromkeys(links))
+
+    def list_page_number(self, url: str) -> int:
+        values = parse_qs(urlsplit(url).query).get(self.page_param)
+        try:
+            return int(values[0]) if values else self.first_page
+        except ValueError:
+            return self.first_page
+
+    def next_list_url(self, response: Response) -> str | None:
+        """The next (older) list page; None when the walk should stop."""
+        page = self.list_page_number(response.url)
+        if self.max_pages is not None and page - self.first_page + 1 >= self.max_pages:
+            return None
+        return add_or_replace_parameter(response.url, self.page_param, str(page + 1))
+
+    def parse_list(self, response: Response):
+        links = self.article_links(response)
+        self.crawler.stats.inc_value("newsbot/list_pages")
+        if not links:
+            # The end of the archive, or a list layout this spider no longer understands.
+            self.crawler.stats.inc_value("newsbot/list_pages_without_articles")
+            self.logger.info("No article links on list page %s: stopping this list", response.url)
+            return
+        for url in links:
+            yield self.article_request(url)
+        next_url = self.next_list_url(response)
+        if next_url:
+            yield scrapy.Request(next_url, callback=self.parse_list)
+
+    # -- articles ------------------------------------------------------------
+    def parse_article(self, response: Response):
+        page = self.article_page(response.url, response.selector)
+        item = ArticleItem(site=self.name, **page.to_dict())
+        warc = response.meta.get("newsbot_warc") or {}
+        item["warc_filename"] = warc.get("filename")
+        item["warc_record_id"] = warc.get("record_id")
+        yield item

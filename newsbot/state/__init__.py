@@ -1,0 +1,25 @@
+"""Per-site crawl state: which articles are recorded.
+
+Embedded by default (:class:`~newsbot.state.sqlite.SqliteStateStore`, a file under
+``OUTPUT_DIR/<site>/``).  One store per crawl, shared by the pipelines through
+:func:`state_store`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from newsbot.state.sqlite import SqliteStateStore
+
+__all__ = ["SqliteStateStore", "state_store"]
+
+
+def state_store(crawler) -> SqliteStateStore:
+    """The crawl's store, opened on first use (pipelines share it)."""
+    store = getattr(crawler, "_newsbot_state", None)
+    if store is None:
+        site = crawler.spider.name
+        path = Path(crawler.settings.get("OUTPUT_DIR")) / site / "state.sqlite3"
+        store = SqliteStateStore(path, site)
+        crawler._newsbot_state = store
+    return store

@@ -1,0 +1,114 @@
+"""Archive every response exactly as it came off the wire.
+
+A downloader middleware placed next to the downloader (priority 950, above
+``HttpCompressionMiddleware`` at 590), so it sees the body *before* Scrapy decompresses
+it and every response, redirects and errors included, before anything can drop it.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+import newsbot
+from newsbot.output import site_dir
+from newsbot.warc.writer import RollingWarcWriter
+
+logger = logging.getLogger(__name__)
+
+# Headers describing a transfer that the stored record no longer has (Twisted de-chunks).
+_HOP_BY_HOP = {"transfer-encoding"}
+
+
+def header_pairs(headers) -> list[tuple[str, str]]:
+    """Scrapy Headers -> (name, value) pairs, every value of a repeated header kept."""
+    pairs = []
+    for name, values in headers.items():
+        key = name.decode("latin-1")
+        pairs.extend((key, v.decode("latin-1")) for v in values)
+    return pairs
+
+
+def stored_response_headers(headers, body_length: int) -> list[tuple[str, str]]:
+    """Headers made consistent with the stored, de-chunked payload."""
+    pairs = [(k, v) for k, v in header_pairs(headers) if k.lower() not in _HOP_BY_HOP]
+    lengths = [v for k, v in pairs if k.lower() == "content-length"]
+    if lengths != [str(body_length)]:
+        pairs = [(k, v) for k, v in pairs if k.lower() != "content-length"]
+        pairs.append(("Content-Length", str(body_length)))
+    return pairs
+
+
+def request_target(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+class WarcCaptureMiddleware:
+    def __init__(self, crawler):
+        if not crawler.settings.getbool("WARC_ENABLED", True):
+            raise NotConfigured
+        self.crawler = crawler
+        self.writer: RollingWarcWriter | None = None
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def _writer(self) -> RollingWarcWriter:
+        if self.writer is None:
+            settings, spider = self.crawler.settings, self.crawler.spider
+            self.writer = RollingWarcWriter(
+                site_dir(settings, spider.name, "warc"),
+                spider.name,
+                max_size=settings.getint("WARC_MAX_SIZE"),
+                compress_level=settings.getint("WARC_COMPRESS_LEVEL"),
+                warcinfo={
+                    "software": f"newsbot/{newsbot.__version__}",
+                    "format": "WARC File Format 1.1",
+                    "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+                    "isPartOf": spider.name,
+                    "http-header-user-agent": settings.get("USER_AGENT"),
+                    "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+                },
+            )
+        return self.writer
+
+    def process_response(self, request, response, spider=None):
+        if "replay" in response.flags:
+            return response  # already archived; the replay handler set meta["newsbot_warc"]
+        try:
+            reason = HTTPStatus(response.status).phrase
+        except ValueError:
+            reason = ""
+        parts = urlsplit(response.url)
+        request_headers = header_pairs(request.headers)
+        if not any(k.lower() == "host" for k, _ in request_headers):
+            request_headers.insert(0, ("Host", parts.netloc))
+        location = self._writer().capture(
+            url=response.url,
+            method=request.method,
+            request_target=request_target(response.url),
+            request_headers=request_headers,
+            request_body=request.body or b"",
+            status=response.status,
+            reason=reason,
+            protocol=response.protocol or "HTTP/1.1",
+            response_headers=stored_response_headers(response.headers, len(response.body)),
+            body=response.body,
+            ip_address=str(response.ip_address) if response.ip_address else None,
+        )
+        request.meta["newsbot_warc"] = location
+        stats = self.crawler.stats
+        stats.set_value("newsbot/warc_records", self.writer.records_written)
+        stats.set_value("newsbot/warc_bytes", self.writer.bytes_written)
+        return response
+
+    def spider_closed(self, spider):
+        if self.writer is not None:
+            self.writer.close()

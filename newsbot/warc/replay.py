@@ -1,0 +1,49 @@
+"""Answer every request from WARC archives (setting ``REPLAY_WARC``); nothing goes out.
+
+Installed as the http/https download handler by :class:`newsbot.addon.NewsbotAddon`.
+The stored payload is handed to Scrapy still Content-Encoded, so the rest of the
+middleware chain (decompression, redirects, charset detection) runs as it does live.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.core.downloader.handlers.base import BaseDownloadHandler
+from scrapy.http import Headers
+from scrapy.responsetypes import responsetypes
+
+from newsbot.warc.reader import ArchiveIndex
+
+logger = logging.getLogger(__name__)
+
+
+class ReplayDownloadHandler(BaseDownloadHandler):
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        location = crawler.settings.get("REPLAY_WARC")
+        self.index = ArchiveIndex(location)
+        logger.info("Replaying from %s: %d archived responses", location, len(self.index))
+
+    async def download_request(self, request):
+        stats = self.crawler.stats
+        stored = self.index.get(request.url)
+        if stored is None:
+            stats.inc_value("newsbot/replay/missing")
+            logger.warning("Not in the archive, answered 404: %s", request.url)
+            return responsetypes.from_args(url=request.url)(
+                url=request.url, status=404, body=b"", flags=["replay", "replay-missing"], request=request
+            )
+        stats.inc_value("newsbot/replay/hits")
+        grouped: dict[str, list[str]] = {}
+        for name, value in stored.headers:
+            grouped.setdefault(name, []).append(value)
+        headers = Headers(grouped)
+        respcls = responsetypes.from_args(headers=headers, url=stored.url, body=stored.body)
+        request.meta["newsbot_warc"] = {
+            "filename": stored.filename, "record_id": stored.record_id, "offset": stored.offset,
+        }
+        return respcls(
+            url=request.url, status=stored.status, headers=headers, body=stored.body,
+            flags=["replay"], protocol=stored.protocol, request=request,
+        )

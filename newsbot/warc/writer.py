@@ -1,0 +1,102 @@
+"""Rolling WARC/1.1 files: ``<site>-<UTC timestamp>-<serial>.warc.gz``.
+
+Records are built by warcio (digests, headers) and each is compressed as its own gzip
+member, so any record can be read from its offset alone.  A request/response pair is
+appended with one ``write(2)``: a killed process leaves whole records behind.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zlib
+from pathlib import Path
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from newsbot.output import create_unique
+
+WARC_VERSION = "WARC/1.1"
+
+
+class RollingWarcWriter:
+    def __init__(self, directory: Path, site: str, *, max_size: int, warcinfo: dict,
+                 compress_level: int = 6):
+        self.directory = Path(directory)
+        self.site = site
+        self.max_size = max_size
+        self.warcinfo = warcinfo
+        self.compress_level = compress_level
+        self.builder = WARCWriter(None, gzip=False, warc_version=WARC_VERSION)
+        self.fd: int | None = None
+        self.path: Path | None = None
+        self.size = 0
+        self.records_written = 0
+        self.bytes_written = 0
+
+    # -- files ---------------------------------------------------------------
+    def _open(self) -> None:
+        self.close()
+        self.fd, self.path = create_unique(self.directory, self.site, ".warc.gz")
+        self.size = 0
+        info = self.builder.create_warcinfo_record(self.path.name, self.warcinfo)
+        self._append([info])
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.fsync(self.fd)
+            os.close(self.fd)
+            self.fd = None
+
+    # -- records -------------------------------------------------------------
+    def _member(self, record) -> bytes:
+        raw = io.BytesIO()
+        self.builder.out = raw
+        self.builder._write_warc_record(raw, record)
+        compressor = zlib.compressobj(self.compress_level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+        return compressor.compress(raw.getvalue()) + compressor.flush()
+
+    def _append(self, records) -> list[tuple[str, int, int]]:
+        """Write records (one syscall); returns (record id, offset, length) for each."""
+        members = [self._member(r) for r in records]
+        data = b"".join(members)
+        written = os.write(self.fd, data)
+        if written != len(data):
+            raise OSError(f"short write to {self.path}: {written} of {len(data)} bytes")
+        placed, offset = [], self.size
+        for record, member in zip(records, members):
+            placed.append((record.rec_headers.get_header("WARC-Record-ID"), offset, len(member)))
+            offset += len(member)
+        self.size += len(data)
+        self.bytes_written += len(data)
+        self.records_written += len(records)
+        return placed
+
+    def write_records(self, records) -> list[tuple[str, int, int]]:
+        if self.fd is None or self.size >= self.max_size:
+            self._open()
+        return self._append(records)
+
+    def capture(self, *, url: str, method: str, request_target: str, request_headers: list[tuple[str, str]],
+                request_body: bytes, status: int, reason: str, protocol: str,
+                response_headers: list[tuple[str, str]], body: bytes, ip_address: str | None = None) -> dict:
+        """Archive one exchange as a response record and its concurrent request record."""
+        extra = {"WARC-IP-Address": ip_address} if ip_address else {}
+        response = self.builder.create_warc_record(
+            url, "response",
+            payload=io.BytesIO(body), length=len(body),
+            http_headers=StatusAndHeaders(f"{status} {reason}".strip(), response_headers, protocol=protocol),
+            warc_headers_dict=extra,
+        )
+        request = self.builder.create_warc_record(
+            url, "request",
+            payload=io.BytesIO(request_body), length=len(request_body),
+            http_headers=StatusAndHeaders(f"{method} {request_target} {protocol}", request_headers,
+                                          is_http_request=True),
+            warc_headers_dict=dict(extra),
+        )
+        request.rec_headers.replace_header("WARC-Date", response.rec_headers.get_header("WARC-Date"))
+        request.rec_headers.add_header("WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID"))
+        (record_id, offset, length), _ = self.write_records([response, request])
+        return {"filename": self.path.name, "record_id": record_id, "offset": offset, "length": length}
