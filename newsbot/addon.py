@@ -14,5 +14,6 @@ class NewsbotAddon:
         if settings.get("REPLAY_WARC"):
             # Offline: every request is answered from the archive; politeness delays are moot.
             settings.set("DOWNLOAD_HANDLERS", {"http": REPLAY_HANDLER, "https": REPLAY_HANDLER}, priority="addon")
-            settings.set("AUTOTHROTTLE_ENABLED", False, priority="addon")
-            settings.set("DOWNLOAD_DELAY", 0, priority="addon")
+            # "spider" priority: above settings.py, still below the command line's -s.
+            settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
+            settings.set("DOWNLOAD_DELAY", 0, priority="spider")

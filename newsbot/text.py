@@ -51,12 +51,13 @@ def element_lines(element, exclude: Iterable = ()) -> list[str]:
     tree itself is not modified, so a response's parsed tree can be shared by all fields.
     """
     root = getattr(element, "root", element)
-    skipped = {id(getattr(e, "root", e)) for e in exclude}
+    # The elements themselves, not id()s: lxml proxies are only stable while referenced.
+    skipped = {getattr(e, "root", e) for e in exclude}
     parts: list[str] = []
 
     def walk(node) -> None:
         tag = node.tag if isinstance(node.tag, str) else None
-        if tag is None or id(node) in skipped or tag.lower() in SKIP_TAGS:
+        if tag is None or node in skipped or tag.lower() in SKIP_TAGS:
             return
         block = tag.lower() in BLOCK_TAGS
         if block:

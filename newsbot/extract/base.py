@@ -173,10 +173,11 @@ class ArticlePage:
         if body is None:
             return []
         # images inside ad or related-article blocks are not the article's
-        excluded = {id(img.root) for node in self.excluded_nodes(body) for img in node.css("img")}
+        # (a set of the elements themselves: lxml proxies are only stable while referenced)
+        excluded = {img.root for node in self.excluded_nodes(body) for img in node.css("img")}
         seen, images = set(), []
         for img in body.css("img"):
-            if id(img.root) in excluded:
+            if img.root in excluded:
                 continue
             src = (img.attrib.get("src") or "").strip()
             if not src or src.startswith("data:"):

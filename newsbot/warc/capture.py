@@ -3,6 +3,10 @@
 A downloader middleware placed next to the downloader (priority 950, above
 ``HttpCompressionMiddleware`` at 590), so it sees the body *before* Scrapy decompresses
 it and every response, redirects and errors included, before anything can drop it.
+
+Responses answered from an archive (``REPLAY_WARC``) are archived too, byte for byte as
+replayed: a replay run's output is as complete as a live run's.  Set ``WARC_ENABLED=0``
+to keep the JSON pointing at the source archive instead (what re-parsing wants).
 """
 
 from __future__ import annotations
@@ -80,8 +84,6 @@ class WarcCaptureMiddleware:
         return self.writer
 
     def process_response(self, request, response, spider=None):
-        if "replay" in response.flags:
-            return response  # already archived; the replay handler set meta["newsbot_warc"]
         try:
             reason = HTTPStatus(response.status).phrase
         except ValueError:

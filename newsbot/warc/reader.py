@@ -77,6 +77,7 @@ class ArchiveIndex:
 
     def __init__(self, location: str | Path):
         self.positions: dict[str, tuple[Path, int]] = {}
+        self._canonical: dict[str, tuple[Path, int]] | None = None
         for path in warc_paths(location):
             with path.open("rb") as fh:
                 records = ArchiveIterator(fh)
@@ -91,8 +92,14 @@ class ArchiveIndex:
     def __contains__(self, url: str) -> bool:
         return url in self.positions
 
-    def get(self, url: str) -> StoredResponse | None:
+    def get(self, url: str, canonicalize=None) -> StoredResponse | None:
+        """The record for ``url``; failing that, for the same canonical URL (``canonicalize``),
+        as replay tools match an article linked under another spelling."""
         position = self.positions.get(url)
+        if position is None and canonicalize is not None:
+            if self._canonical is None:
+                self._canonical = {canonicalize(u): p for u, p in self.positions.items()}
+            position = self._canonical.get(canonicalize(url))
         if position is None:
             return None
         path, offset = position

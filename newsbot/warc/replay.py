@@ -21,13 +21,17 @@ logger = logging.getLogger(__name__)
 class ReplayDownloadHandler(BaseDownloadHandler):
     def __init__(self, crawler):
         super().__init__(crawler)
-        location = crawler.settings.get("REPLAY_WARC")
-        self.index = ArchiveIndex(location)
-        logger.info("Replaying from %s: %d archived responses", location, len(self.index))
+        # http and https get one handler each; they share one index per crawl.
+        self.index = getattr(crawler, "_newsbot_replay_index", None)
+        if self.index is None:
+            location = crawler.settings.get("REPLAY_WARC")
+            self.index = crawler._newsbot_replay_index = ArchiveIndex(location)
+            logger.info("Replaying from %s: %d archived responses", location, len(self.index))
 
     async def download_request(self, request):
         stats = self.crawler.stats
-        stored = self.index.get(request.url)
+        spider = self.crawler.spider
+        stored = self.index.get(request.url, canonicalize=getattr(spider, "canonicalize", None))
         if stored is None:
             stats.inc_value("newsbot/replay/missing")
             logger.warning("Not in the archive, answered 404: %s", request.url)
