@@ -10,6 +10,8 @@ import scrapy
 
 class ArticleItem(scrapy.Item):
     # identity
+    id = scrapy.Field()              # "<site>:<article_id>": stable across runs, re-parses, URL spellings
+    content_digest = scrapy.Field()  # "sha256:..." of the article's content fields (see newsbot.identity)
     site = scrapy.Field()            # spider name, e.g. "gginews"
     url = scrapy.Field()             # URL as fetched (after redirects)
     canonical_url = scrapy.Field()   # see newsbot.urls.canonicalize_url

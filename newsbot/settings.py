@@ -10,6 +10,7 @@ import os
 BOT_NAME = "newsbot"
 SPIDER_MODULES = ["newsbot.spiders"]
 NEWSPIDER_MODULE = "newsbot.spiders"
+COMMANDS_MODULE = "newsbot.commands"
 
 # -- identity and politeness ---------------------------------------------------
 NEWSBOT_CONTACT = os.environ.get("NEWSBOT_CONTACT", "+https://github.com/newsbot-archive/newsbot")
@@ -55,6 +56,7 @@ ITEM_PIPELINES = {
     "newsbot.pipelines.canonical.CanonicalUrlPipeline": 100,
     "newsbot.pipelines.dedupe.DedupePipeline": 200,
     "newsbot.pipelines.normalize.NormalizePipeline": 300,
+    "newsbot.pipelines.identity.IdentityPipeline": 350,
     "newsbot.pipelines.warnings.ExtractionWarningsPipeline": 400,
     "newsbot.pipelines.jsonlines.JsonLinesPipeline": 800,
     "newsbot.pipelines.state.RecordedStatePipeline": 900,

@@ -18,6 +18,8 @@ def test_crawl_writes_each_article_once_with_exact_fields(gginews_site, crawl):
     first = by_id["71401"]
     base = gginews_site.base_url
     assert first["site"] == "gginews"
+    assert first["id"] == "gginews:71401"
+    assert first["content_digest"].startswith("sha256:") and len(first["content_digest"]) == 71
     assert first["canonical_url"] == f"{base}/news/view.php?idx=71401"
     assert first["url"] == f"{base}/news/view.php?idx=71401&mcode=m11"
     assert first["title"] == "하남시, 청렴 실천 다짐대회 열어…부서별 실천과제 공유"

@@ -35,3 +35,13 @@ def test_canonical_url_sorts_query_and_drops_tracking_and_fragment():
     assert canonicalize_url("http://example.kr/news/view.php?idx=5&mcode=m1", {"mcode"}) == (
         "http://example.kr/news/view.php?idx=5"
     )
+
+
+def test_identity_is_stable_and_digest_ignores_crawl_details():
+    from newsbot.identity import article_key, content_digest
+
+    a = {"title": "제목", "body": "본문", "url": "http://x/?idx=1", "crawled_at": "2026-01-01T00:00:00+00:00"}
+    b = dict(a, url="http://x/?idx=1&mcode=m1", crawled_at="2026-02-02T00:00:00+00:00")
+    assert content_digest(a) == content_digest(b)
+    assert content_digest(a) != content_digest(dict(a, body="본문 수정"))
+    assert article_key("gginews", "71401", "http://x/?idx=71401") == "gginews:71401"

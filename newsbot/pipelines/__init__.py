@@ -3,6 +3,7 @@
 100 :class:`~newsbot.pipelines.canonical.CanonicalUrlPipeline`  - one URL per article
 200 :class:`~newsbot.pipelines.dedupe.DedupePipeline`            - drop articles already recorded
 300 :class:`~newsbot.pipelines.normalize.NormalizePipeline`      - clean text, ISO timestamps
+350 :class:`~newsbot.pipelines.identity.IdentityPipeline`      - stable id and content digest
 400 :class:`~newsbot.pipelines.warnings.ExtractionWarningsPipeline` - count and log missing fields
 800 :class:`~newsbot.pipelines.jsonlines.JsonLinesPipeline`      - write the record
 900 :class:`~newsbot.pipelines.state.RecordedStatePipeline`      - mark recorded, only once written

@@ -16,7 +16,7 @@ from newsbot.output import create_unique, site_dir
 
 #: key order of every record; fields an item lacks are written as null
 RECORD_FIELDS = (
-    "site", "article_id", "url", "canonical_url", "section",
+    "id", "content_digest", "site", "article_id", "url", "canonical_url", "section",
     "title", "subtitle", "author",
     "published_at", "published_at_raw", "modified_at", "modified_at_raw",
     "body", "body_en", "captions", "images",
