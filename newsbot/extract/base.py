@@ -188,6 +188,17 @@ class ArticlePage:
                 images.append(absolute)
         return images
 
+    def body_en(self) -> str | None:
+        """A machine translation some outlets append after the body (family B); never in ``body``."""
+        return None
+
+    def not_an_article(self) -> str | None:
+        """Why this page is not an article at all (a CMS error page), else None.
+
+        Such a page is skipped and counted, not reported as a layout change.
+        """
+        return None
+
     def section(self) -> str | None:
         return self.first_text(self.section_css) or self.meta("article:section") or self.query_param(self.section_param)
 
@@ -203,6 +214,7 @@ class ArticlePage:
             "published_at_raw": self.published_raw(),
             "modified_at_raw": self.modified_raw(),
             "body": "\n".join(self.body_lines()),
+            "body_en": self.body_en(),
             "captions": self.captions(),
             "images": self.images(),
         }

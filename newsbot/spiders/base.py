@@ -143,6 +143,13 @@ class NewsSpider(scrapy.Spider):
     # -- articles ------------------------------------------------------------
     def parse_article(self, response: Response):
         page = self.article_page(response.url, response.selector)
+        reason = page.not_an_article()
+        if reason:
+            # A CMS error page (e.g. gnuboard's "post does not exist" alert, served as 200):
+            # nothing to record and no layout change to report.
+            self.crawler.stats.inc_value("newsbot/not_an_article")
+            self.logger.info("Not an article (%s): %s", reason, response.url)
+            return
         item = ArticleItem(site=self.name, **page.to_dict())
         warc = response.meta.get("newsbot_warc") or {}
         item["warc_filename"] = warc.get("filename")
