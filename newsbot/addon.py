@@ -13,7 +13,9 @@ class NewsbotAddon:
     def update_settings(self, settings) -> None:
         if settings.get("REPLAY_WARC"):
             # Offline: every request is answered from the archive; politeness delays are moot.
-            settings.set("DOWNLOAD_HANDLERS", {"http": REPLAY_HANDLER, "https": REPLAY_HANDLER}, priority="addon")
+            # "spider" priority: above settings.py's and a spider's own handlers (replay means
+            # nothing goes out), still below the command line's -s.
+            settings.set("DOWNLOAD_HANDLERS", {"http": REPLAY_HANDLER, "https": REPLAY_HANDLER}, priority="spider")
             # "spider" priority: above settings.py, still below the command line's -s.
             settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
             settings.set("DOWNLOAD_DELAY", 0, priority="spider")

@@ -43,13 +43,27 @@ OUTPUT_DIR = os.environ.get("NEWSBOT_OUTPUT_DIR", "output")
 WARC_ENABLED = True
 WARC_MAX_SIZE = 1024**3          # roll over to a new .warc.gz after 1 GB
 WARC_COMPRESS_LEVEL = 6          # zlib level per record
+WARC_REVISITS = True             # an unchanged payload is a revisit record (warc/digests.sqlite3)
+WARC_CDXJ = True                 # a CDXJ index beside each finished .warc.gz
 REPLAY_WARC = None               # a .warc.gz or a folder: answer every request from it
 
 ADDONS = {"newsbot.addon.NewsbotAddon": 0}
 
+# Scrapy's HTTP/1.1 handler, also keeping the status line's reason phrase for the WARC.
+# (REPLAY_WARC swaps in the replay handler: see newsbot/addon.py.)
+DOWNLOAD_HANDLERS = {
+    "http": "newsbot.warc.handler.WireHTTP11DownloadHandler",
+    "https": "newsbot.warc.handler.WireHTTP11DownloadHandler",
+}
+
 DOWNLOADER_MIDDLEWARES = {
     # Next to the downloader: sees bodies before HttpCompressionMiddleware (590) decodes them.
     "newsbot.warc.capture.WarcCaptureMiddleware": 950,
+}
+
+SPIDER_MIDDLEWARES = {
+    # A WARC metadata record (outlinks, extraction summary) per article: newsbot/warc/metadata.py
+    "newsbot.warc.metadata.WarcMetadataMiddleware": 950,
 }
 
 ITEM_PIPELINES = {

@@ -20,6 +20,8 @@ from scrapy.exceptions import NotConfigured
 
 import newsbot
 from newsbot.output import site_dir
+from newsbot.warc.digests import DigestIndex
+from newsbot.warc.handler import REASON_META_KEY
 from newsbot.warc.writer import RollingWarcWriter
 
 logger = logging.getLogger(__name__)
@@ -52,47 +54,58 @@ def request_target(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
+def warc_writer(crawler) -> RollingWarcWriter:
+    """The crawl's writer, opened on first use (capture and metadata records share it)."""
+    writer = getattr(crawler, "_newsbot_warc_writer", None)
+    if writer is None:
+        settings, spider = crawler.settings, crawler.spider
+        directory = site_dir(settings, spider.name, "warc")
+        writer = RollingWarcWriter(
+            directory,
+            spider.name,
+            max_size=settings.getint("WARC_MAX_SIZE"),
+            compress_level=settings.getint("WARC_COMPRESS_LEVEL"),
+            digests=DigestIndex(directory / "digests.sqlite3") if settings.getbool("WARC_REVISITS", True) else None,
+            cdxj=settings.getbool("WARC_CDXJ", True),
+            warcinfo={
+                "software": f"newsbot/{newsbot.__version__}",
+                "format": "WARC File Format 1.1",
+                "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+                "isPartOf": spider.name,
+                "http-header-user-agent": settings.get("USER_AGENT"),
+                "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            },
+        )
+        crawler._newsbot_warc_writer = writer
+    return writer
+
+
 class WarcCaptureMiddleware:
     def __init__(self, crawler):
         if not crawler.settings.getbool("WARC_ENABLED", True):
             raise NotConfigured
         self.crawler = crawler
-        self.writer: RollingWarcWriter | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def _writer(self) -> RollingWarcWriter:
-        if self.writer is None:
-            settings, spider = self.crawler.settings, self.crawler.spider
-            self.writer = RollingWarcWriter(
-                site_dir(settings, spider.name, "warc"),
-                spider.name,
-                max_size=settings.getint("WARC_MAX_SIZE"),
-                compress_level=settings.getint("WARC_COMPRESS_LEVEL"),
-                warcinfo={
-                    "software": f"newsbot/{newsbot.__version__}",
-                    "format": "WARC File Format 1.1",
-                    "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
-                    "isPartOf": spider.name,
-                    "http-header-user-agent": settings.get("USER_AGENT"),
-                    "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-                },
-            )
-        return self.writer
-
     def process_response(self, request, response, spider=None):
-        try:
-            reason = HTTPStatus(response.status).phrase
-        except ValueError:
-            reason = ""
+        # Popped, not read: meta is copied to a redirect's next request, where a stale
+        # phrase must not be reused.  No phrase (another handler): the standard one.
+        reason = request.meta.pop(REASON_META_KEY, None)
+        if reason is None:
+            try:
+                reason = HTTPStatus(response.status).phrase
+            except ValueError:
+                reason = ""
         parts = urlsplit(response.url)
         request_headers = header_pairs(request.headers)
         if not any(k.lower() == "host" for k, _ in request_headers):
             request_headers.insert(0, ("Host", parts.netloc))
-        location = self._writer().capture(
+        writer = warc_writer(self.crawler)
+        location = writer.capture(
             url=response.url,
             method=request.method,
             request_target=request_target(response.url),
@@ -107,10 +120,14 @@ class WarcCaptureMiddleware:
         )
         request.meta["newsbot_warc"] = location
         stats = self.crawler.stats
-        stats.set_value("newsbot/warc_records", self.writer.records_written)
-        stats.set_value("newsbot/warc_bytes", self.writer.bytes_written)
+        stats.set_value("newsbot/warc_records", writer.records_written)
+        stats.set_value("newsbot/warc_bytes", writer.bytes_written)
+        stats.set_value("newsbot/warc_revisits", writer.revisits_written)
         return response
 
     def spider_closed(self, spider):
-        if self.writer is not None:
-            self.writer.close()
+        writer = getattr(self.crawler, "_newsbot_warc_writer", None)
+        if writer is not None:
+            writer.close()
+            if writer.digests is not None:
+                writer.digests.close()

@@ -3,6 +3,10 @@
 Records are built by warcio (digests, headers) and each is compressed as its own gzip
 member, so any record can be read from its offset alone.  A request/response pair is
 appended with one ``write(2)``: a killed process leaves whole records behind.
+
+A payload already archived for the same URL (see :mod:`newsbot.warc.digests`) is written
+as a ``revisit`` record (identical-payload-digest profile) instead of a second copy.  A
+finished file gets its CDXJ index beside it (:mod:`newsbot.warc.cdxj`).
 """
 
 from __future__ import annotations
@@ -16,13 +20,18 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from newsbot.output import create_unique
+from newsbot.warc.cdxj import write_cdxj
+from newsbot.warc.digests import ArchivedPayload, DigestIndex, payload_digest
 
 WARC_VERSION = "WARC/1.1"
 
 
 class RollingWarcWriter:
     def __init__(self, directory: Path, site: str, *, max_size: int, warcinfo: dict,
-                 compress_level: int = 6):
+                 compress_level: int = 6, digests: DigestIndex | None = None, cdxj: bool = True):
+        self.digests = digests
+        self.cdxj = cdxj
+        self.revisits_written = 0
         self.directory = Path(directory)
         self.site = site
         self.max_size = max_size
@@ -48,6 +57,8 @@ class RollingWarcWriter:
             os.fsync(self.fd)
             os.close(self.fd)
             self.fd = None
+            if self.cdxj:
+                write_cdxj(self.path)
 
     # -- records -------------------------------------------------------------
     def _member(self, record) -> bytes:
@@ -81,14 +92,21 @@ class RollingWarcWriter:
     def capture(self, *, url: str, method: str, request_target: str, request_headers: list[tuple[str, str]],
                 request_body: bytes, status: int, reason: str, protocol: str,
                 response_headers: list[tuple[str, str]], body: bytes, ip_address: str | None = None) -> dict:
-        """Archive one exchange as a response record and its concurrent request record."""
+        """Archive one exchange as a response (or revisit) record and its concurrent request record."""
         extra = {"WARC-IP-Address": ip_address} if ip_address else {}
-        response = self.builder.create_warc_record(
-            url, "response",
-            payload=io.BytesIO(body), length=len(body),
-            http_headers=StatusAndHeaders(f"{status} {reason}".strip(), response_headers, protocol=protocol),
-            warc_headers_dict=extra,
-        )
+        http_headers = StatusAndHeaders(f"{status} {reason}".strip(), response_headers, protocol=protocol)
+        digest = payload_digest(body) if body else None
+        original = self.digests.find(url, digest) if self.digests is not None and digest else None
+        if original is not None:
+            response = self.builder.create_revisit_record(
+                url, digest, url, original.warc_date, http_headers=http_headers, warc_headers_dict=dict(extra),
+            )
+            response.rec_headers.add_header("WARC-Refers-To", original.record_id)
+        else:
+            response = self.builder.create_warc_record(
+                url, "response", payload=io.BytesIO(body), length=len(body),
+                http_headers=http_headers, warc_headers_dict=dict(extra),
+            )
         request = self.builder.create_warc_record(
             url, "request",
             payload=io.BytesIO(request_body), length=len(request_body),
@@ -96,7 +114,24 @@ class RollingWarcWriter:
                                           is_http_request=True),
             warc_headers_dict=dict(extra),
         )
-        request.rec_headers.replace_header("WARC-Date", response.rec_headers.get_header("WARC-Date"))
+        warc_date = response.rec_headers.get_header("WARC-Date")
+        request.rec_headers.replace_header("WARC-Date", warc_date)
         request.rec_headers.add_header("WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID"))
         (record_id, offset, length), _ = self.write_records([response, request])
+        if original is not None:
+            self.revisits_written += 1
+        elif self.digests is not None and digest:
+            self.digests.add(url, digest, ArchivedPayload(record_id, warc_date, self.path.name, offset))
+        return {"filename": self.path.name, "record_id": record_id, "offset": offset, "length": length,
+                "revisit": original is not None}
+
+    def write_metadata(self, url: str, fields: list[tuple[str, str]], refers_to: str) -> dict:
+        """A ``metadata`` record (``application/warc-fields``) about the record ``refers_to``."""
+        payload = "".join(f"{name}: {value}\r\n" for name, value in fields).encode("utf-8")
+        record = self.builder.create_warc_record(
+            url, "metadata", payload=io.BytesIO(payload), length=len(payload),
+            warc_content_type="application/warc-fields",
+            warc_headers_dict={"WARC-Refers-To": refers_to, "WARC-Concurrent-To": refers_to},
+        )
+        ((record_id, offset, length),) = self.write_records([record])
         return {"filename": self.path.name, "record_id": record_id, "offset": offset, "length": length}

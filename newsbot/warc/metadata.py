@@ -1,0 +1,77 @@
+"""A ``metadata`` record per archived article: its outlinks and what extraction found.
+
+A spider middleware, because only there are the response (its links) and the item the
+callback made from it (its fields) seen together.  The record ``WARC-Refers-To`` (and is
+``WARC-Concurrent-To``) the article's response record, whose id the capture middleware
+put in ``response.meta["newsbot_warc"]``.  Format: ``application/warc-fields``, outlinks
+as Heritrix writes them (``outlink: URL L a/@href``; ``E`` for embeds).
+"""
+
+from __future__ import annotations
+
+import json
+
+from itemadapter import ItemAdapter, is_item
+from scrapy.exceptions import NotConfigured
+from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
+
+from newsbot.warc.capture import warc_writer
+
+#: fields a page object must find (the same ones normalization warns about)
+REQUIRED_RAW_FIELDS = {"title": "title", "published_at": "published_at_raw", "body": "body"}
+
+_LINK_SOURCES = (("a", "href", "L"), ("area", "href", "L"), ("img", "src", "E"), ("iframe", "src", "E"))
+
+
+def outlinks(response) -> list[tuple[str, str, str]]:
+    """(absolute URL, hop type, source) for each link of the page, in page order, each once."""
+    seen, links = set(), []
+    for element in response.xpath("//a[@href] | //area[@href] | //img[@src] | //iframe[@src]"):
+        tag = element.xpath("name()").get().lower()
+        for name, attribute, hop in _LINK_SOURCES:
+            if tag != name:
+                continue
+            raw = (element.attrib.get(attribute) or "").strip()
+            if not raw or raw.startswith(("javascript:", "mailto:", "#")):
+                continue
+            url = response.urljoin(raw)
+            if url not in seen:
+                seen.add(url)
+                links.append((url, hop, f"{tag}/@{attribute}"))
+    return links
+
+
+def extraction_summary(item) -> dict:
+    adapter = ItemAdapter(item)
+    found = sorted(k for k, v in adapter.items() if v not in (None, "", [], {}) and not k.startswith("warc_"))
+    return {
+        "article_id": adapter.get("article_id"),
+        "fields": found,
+        "missing_required": [f for f, raw in REQUIRED_RAW_FIELDS.items() if not adapter.get(raw)],
+        "body_chars": len(adapter.get("body") or ""),
+        "images": len(adapter.get("images") or []),
+        "captions": len(adapter.get("captions") or []),
+    }
+
+
+class WarcMetadataMiddleware(BaseSpiderMiddleware):
+    def __init__(self, crawler):
+        if not crawler.settings.getbool("WARC_ENABLED", True):
+            raise NotConfigured
+        super().__init__(crawler)
+
+    def get_processed_item(self, item, response):
+        if response is not None and is_item(item):
+            self.write(response, item)
+        return item
+
+    def write(self, response, item) -> None:
+        location = response.meta.get("newsbot_warc") or {}
+        if not location.get("record_id"):
+            return  # not archived by this crawl (e.g. re-parse): nothing to annotate
+        fields = [("via", response.url)]
+        fields += [("outlink", f"{url} {hop} {source}") for url, hop, source in outlinks(response)]
+        fields.append(("newsbot-extraction", json.dumps(extraction_summary(item), ensure_ascii=False,
+                                                        separators=(",", ":"))))
+        warc_writer(self.crawler).write_metadata(response.url, fields, refers_to=location["record_id"])
+        self.crawler.stats.inc_value("newsbot/warc_metadata_records")
