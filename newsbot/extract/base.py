@@ -146,7 +146,11 @@ class ArticlePage:
         return self.first(self.body_css)
 
     def photo_nodes(self, body: Selector) -> list[Selector]:
-        return [node for query in self.photo_css for node in body.css(query)]
+        # one node may match several selectors ("figure.photo-layout", "figure"): once each,
+        # in page order (captions are listed in the order the photos appear)
+        nodes = {node.root: node for query in self.photo_css for node in body.css(query)}
+        position = {element: index for index, element in enumerate(body.root.iter())}
+        return sorted(nodes.values(), key=lambda node: position.get(node.root, 0))
 
     def excluded_nodes(self, body: Selector) -> list[Selector]:
         return [node for query in self.body_exclude_css for node in body.css(query)]

@@ -17,10 +17,14 @@ class FamilyAArticle(ArticlePage):
 
     title_css = ("div.titleWrap strong", "div.titleWrap h2", "h1.viewTitle")
     subtitle_css = ("div.titleWrap .subTitle", "div.subTitle", "ul.subTitle li")
-    author_css = ("div.titleWrap div.else-area p", "div.else-area p.writer", "ul.info-text li.writer")
+    # newer skin: the byline is a plain li ("송호영 기자") next to "등록 …"
+    author_css = ("div.titleWrap div.else-area p", "div.else-area p.writer", "ul.info-text li.writer",
+                  "ul.info-text li:contains('기자')")
     date_css = ("div.registModifyDate ul li", "ul.info-text li")
-    body_css = ("div#viewContent", "div.viewContent", "div.fr-view")
+    # div.fr-view first: in the newer skin it is the article text inside a wider container
+    body_css = ("div.fr-view", "div#viewContent", "div.viewContent")
     body_exclude_css = (".ad", ".adsbygoogle", "[class*=banner]", ".relation", ".related", "#relationList")
-    photo_css = ("[id=img_caption]", "figure", "table.photo")
-    caption_css = (".caption", "figcaption", "td.caption")
+    # newer skin's Froala editor puts a captioned photo inline, mid-sentence: span.fr-img-caption
+    photo_css = ("[id=img_caption]", "figure", "table.photo", "span.fr-img-caption")
+    caption_css = (".caption", "figcaption", "td.caption", "span.fr-inner")
     section_css = ("div.location .current", "div.navi .current")

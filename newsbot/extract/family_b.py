@@ -1,0 +1,67 @@
+"""Family B: the Break News CMS (``/sub_read.html?uid=N``): 브레이크뉴스 and its regional editions.
+
+Two skins (../shared/reference/cms-families.md): the modern one (``h1.read_title``,
+``div#textinput``, UTF-8) and the 2012-era one (``td.read_title``, ``td.read_body
+div#CLtag``, EUC-KR declared only in ``<meta>``).  Inside the modern body container sit
+things that are not the article: a repeated headline (``.article_head``), related-article
+boxes, the reporter box, the copyright line; photo tables carry the captions.
+
+Regional editions append Google's English machine translation after the Korean text,
+introduced by a fixed Korean notice line: everything after that line goes to ``body_en``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from newsbot.extract.base import ArticlePage
+from newsbot.text import clean_line
+
+#: the notice line that introduces the machine translation ("아래는 위 기사를 '구글 번역'으로 ...")
+TRANSLATION_NOTICE = re.compile(r"^아래는\s*위\s*기사를\s*['‘’\"]?구글\s*번역")
+#: the notice's English twin, when it stands on its own line ("<*The following is [the full text] ...>")
+TRANSLATION_NOTICE_EN = re.compile(r"^<?\*?\s*The following is \[?the full text", re.IGNORECASE)
+_CAPTION_MARK = re.compile(r"^[▲△▶]\s*")
+
+
+class FamilyBArticle(ArticlePage):
+    id_param = "uid"
+    id_path_re = re.compile(r"^/(\d+)$")  # short form /N
+    section_param = "section"
+
+    title_css = ("h1.read_title", "td.read_title")
+    subtitle_css = ("h2.read_subtitle",)
+    author_css = ("div.writer_time span.writer", ".writer", "td.read_writer")
+    # "이귀선기자 | 입력 : 2024/04/08 [12:51]": split on "|" in date_texts
+    date_css = ("div.writer_time", ".read_time", "td.read_date")
+    body_css = ("div#textinput", "td.read_body div#CLtag", "td.read_body")
+    body_exclude_css = (
+        ".article_head", ".read_r_news", "#news_read_list", ".kija_intro", ".news_read_copyright",
+        ".ad", "[class*=banner]",
+    )
+    photo_css = ("table.body_img_table", "figure")
+    caption_css = ("p.body_img_caption", ".body_img_caption", "figcaption")
+
+    def date_texts(self) -> list[str]:
+        # The reporter and the date share one line: "이귀선기자 | 입력 : 2024/04/08 [12:51]".
+        return [part for text in super().date_texts() for part in map(clean_line, text.split("|")) if part]
+
+    def _split_translation(self) -> tuple[list[str], list[str]]:
+        lines = super().body_lines()
+        for index, line in enumerate(lines):
+            if TRANSLATION_NOTICE.match(clean_line(line)):
+                return lines[:index], lines[index + 1:]
+        return lines, []
+
+    def body_lines(self) -> list[str]:
+        return self._split_translation()[0]
+
+    def body_en(self) -> str | None:
+        english = [line for line in map(clean_line, self._split_translation()[1])
+                   if line and not TRANSLATION_NOTICE_EN.match(line)]
+        return "\n".join(english) or None
+
+    def captions(self) -> list[str]:
+        # "▲ 시청 전경 © 이귀선 기자": the triangle is a bullet, not caption text
+        return [_CAPTION_MARK.sub("", caption) for caption in super().captions()]
+

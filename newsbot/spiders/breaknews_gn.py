@@ -1,0 +1,10 @@
+"""브레이크뉴스 경기남부: family B (Break News CMS), regional edition with English translations."""
+
+from newsbot.spiders.families.family_b import FamilyBSpider
+
+
+class BreaknewsGnSpider(FamilyBSpider):
+    name = "breaknews_gn"
+    outlet = "브레이크뉴스 경기남부"
+    # Host not confirmed (no real page seen): a best guess; override with -a base_url=URL.
+    base_url = "http://gn.breaknews.com"

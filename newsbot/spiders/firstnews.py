@@ -1,0 +1,12 @@
+"""퍼스트신문 (Paju): family D, a gnuboard5 board."""
+
+from newsbot.spiders.families.family_d import FamilyDSpider
+
+
+class FirstnewsSpider(FamilyDSpider):
+    name = "firstnews"
+    outlet = "퍼스트신문"
+    # Host and board not confirmed (no real URL seen): best guesses; override with
+    # -a base_url=URL and -a board=NAME.
+    base_url = "http://www.firstnews.co.kr"
+    board = "firstnews"
