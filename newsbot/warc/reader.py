@@ -1,90 +1,264 @@
-"""The one path that reads archives: used by replay (and re-parse).
+"""The one path that reads archives: replay (``REPLAY_WARC``) and ``scrapy reparse`` use it.
 
-``warc_paths`` expands a file or folder; ``iter_responses`` walks response records;
-``ArchiveIndex`` maps URLs to record positions and loads one record on demand, so a
-large archive is never held in memory.
+* :func:`warc_paths` expands a file or folder (or several) into WARC files;
+* :func:`iter_records` walks every record, surviving damage: a ``.warc.gz`` is read gzip
+  member by gzip member (newsbot writes one record per member, as do other archivers),
+  so a truncated or corrupted member is reported once, with file and offset, and
+  reading resumes at the next intact member: records before *and* after are kept;
+* :class:`ArchiveIndex` maps URLs to record positions, loads one record on demand (a
+  large archive is never held in memory) and resolves ``revisit`` records to the
+  payload of the response they refer to.
 """
 
 from __future__ import annotations
 
+import io
 import logging
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 
 logger = logging.getLogger(__name__)
 
 WARC_SUFFIXES = (".warc.gz", ".warc")
+GZIP_MAGIC = b"\x1f\x8b\x08"
+_CHUNK = 1 << 16
 
 
 class ArchiveError(Exception):
     """An archive path that is missing, empty or unreadable."""
 
 
-def warc_paths(location: str | Path) -> list[Path]:
-    path = Path(location)
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.name.endswith(WARC_SUFFIXES))
-        if not files:
-            raise ArchiveError(f"no .warc or .warc.gz files in {path}")
-        return files
-    if path.is_file():
-        return [path]
-    raise ArchiveError(f"no such WARC file or folder: {path}")
+@dataclass(frozen=True)
+class ArchiveDamage:
+    """Bytes of a WARC that could not be read: ``[offset, resumed_at)`` was skipped."""
+
+    path: Path
+    offset: int
+    resumed_at: int | None   # None: nothing readable after the damage
+    reason: str
+
+    def __str__(self) -> str:
+        after = f"resumed at offset {self.resumed_at}" if self.resumed_at is not None else "nothing readable after it"
+        return f"Damaged archive {self.path} at offset {self.offset} ({self.reason}); {after}"
 
 
+def log_damage(damage: ArchiveDamage) -> None:
+    logger.error("%s", damage)
+
+
+def warc_paths(locations: str | Path | Iterable[str | Path]) -> list[Path]:
+    if isinstance(locations, (str, Path)):
+        locations = [locations]
+    files: list[Path] = []
+    for location in locations:
+        path = Path(location)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.name.endswith(WARC_SUFFIXES))
+            if not found:
+                raise ArchiveError(f"no .warc or .warc.gz files in {path}")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise ArchiveError(f"no such WARC file or folder: {path}")
+    return files
+
+
+# -- reading members -------------------------------------------------------------
+def _inflate_member(fh, start: int, head: bytes) -> tuple[bytes, bytes, int]:
+    """Inflate the gzip member starting at file offset ``start`` (``head`` = its first bytes
+    already read).  Returns (data, bytes read past the member's end, member length)."""
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    out, fed, chunk = [], 0, head
+    while True:
+        out.append(inflater.decompress(chunk))
+        fed += len(chunk)
+        if inflater.eof:
+            rest = inflater.unused_data
+            return b"".join(out), rest, fed - len(rest)
+        chunk = fh.read(_CHUNK)
+        if not chunk:
+            raise EOFError("truncated gzip member")
+
+
+def _parse_member(data: bytes):
+    """The WARC record(s) in one inflated member, each with its payload read."""
+    records = []
+    for record in ArchiveIterator(io.BytesIO(data), check_digests=False):
+        records.append((record, record.raw_stream.read()))
+    if not records:
+        raise ArchiveLoadFailed("no WARC record in gzip member")
+    return records
+
+
+def _resync(fh, after: int) -> tuple[int, bytes] | None:
+    """The next offset > ``after`` holding a gzip member that inflates and parses."""
+    position = after + 1
+    while True:
+        fh.seek(position)
+        window = fh.read(_CHUNK)
+        if len(window) < len(GZIP_MAGIC):
+            return None
+        hit = window.find(GZIP_MAGIC)
+        if hit < 0:
+            position += len(window) - len(GZIP_MAGIC) + 1
+            continue
+        candidate = position + hit
+        fh.seek(candidate)
+        try:
+            data, _, _ = _inflate_member(fh, candidate, fh.read(_CHUNK))
+            _parse_member(data)
+        except (zlib.error, EOFError, ArchiveLoadFailed, ValueError):
+            position = candidate + 1
+            continue
+        fh.seek(candidate)
+        return candidate, fh.read(_CHUNK)
+
+
+def _iter_gzip_file(path: Path, on_damage: Callable[[ArchiveDamage], None]):
+    with path.open("rb") as fh:
+        offset, pending = 0, fh.read(_CHUNK)
+        while pending:
+            try:
+                data, pending, length = _inflate_member(fh, offset, pending)
+                parsed = _parse_member(data)
+            except (zlib.error, EOFError, ArchiveLoadFailed, ValueError) as exc:
+                found = _resync(fh, offset)
+                on_damage(ArchiveDamage(path, offset, found[0] if found else None, str(exc) or type(exc).__name__))
+                if found is None:
+                    return
+                offset, pending = found
+                continue
+            for record, payload in parsed:
+                yield offset, length, record, payload
+            offset += length
+            if len(pending) < _CHUNK:
+                pending += fh.read(_CHUNK)
+
+
+def _iter_plain_file(path: Path, on_damage: Callable[[ArchiveDamage], None]):
+    # An uncompressed WARC has no member boundaries to resync on: stop at the damage.
+    with path.open("rb") as fh:
+        records = ArchiveIterator(fh, check_digests=False)
+        offset = 0
+        try:
+            for record in records:
+                offset = records.get_record_offset()
+                payload = record.raw_stream.read()
+                yield offset, None, record, payload
+        except (ArchiveLoadFailed, ValueError) as exc:
+            on_damage(ArchiveDamage(path, offset, None, str(exc)))
+
+
+def iter_records(locations, on_damage: Callable[[ArchiveDamage], None] = log_damage):
+    """(path, offset, length, record, payload bytes) for every readable record."""
+    for path in warc_paths(locations):
+        reader = _iter_gzip_file if path.name.endswith(".gz") else _iter_plain_file
+        for offset, length, record, payload in reader(path, on_damage):
+            yield path, offset, length, record, payload
+
+
+# -- responses ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class StoredResponse:
     url: str
     status: int
+    reason: str
     protocol: str
     headers: list[tuple[str, str]]
     body: bytes          # payload as received (still Content-Encoded)
-    filename: str
+    filename: str        # the record read: for a revisit, the revisit record
     record_id: str
     offset: int
+    revisit_of: str | None = None   # record id of the response a revisit's payload came from
 
 
-def _stored(record, path: Path, offset: int) -> StoredResponse:
+def _status_line(record) -> tuple[int, str, str]:
     http = record.http_headers
-    status = int((http.get_statuscode() or "0")) if http else 0
+    if not http:
+        return 0, "", "HTTP/1.1"
+    status = int(http.get_statuscode() or 0)
+    phrase = http.statusline.partition(" ")[2]
+    if not phrase:
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = ""
+    return status, phrase, http.protocol or "HTTP/1.1"
+
+
+def stored_response(path: Path, offset: int, record, payload: bytes, original=None) -> StoredResponse:
+    status, reason, protocol = _status_line(record)
+    headers = record.rec_headers
     return StoredResponse(
-        url=record.rec_headers.get_header("WARC-Target-URI"),
-        status=status,
-        protocol=http.protocol if http else "HTTP/1.1",
-        headers=list(http.headers) if http else [],
-        body=record.raw_stream.read(),
+        url=headers.get_header("WARC-Target-URI"),
+        status=status, reason=reason, protocol=protocol,
+        headers=list(record.http_headers.headers) if record.http_headers else [],
+        body=payload if original is None else original.body,
         filename=path.name,
-        record_id=record.rec_headers.get_header("WARC-Record-ID"),
+        record_id=headers.get_header("WARC-Record-ID"),
         offset=offset,
+        revisit_of=None if original is None else original.record_id,
     )
 
 
-def iter_responses(location: str | Path) -> Iterator[StoredResponse]:
-    """Every ``response`` record of every WARC at ``location``, in file order."""
-    for path in warc_paths(location):
-        with path.open("rb") as fh:
-            records = ArchiveIterator(fh)
-            for record in records:
-                if record.rec_type == "response":
-                    yield _stored(record, path, records.get_record_offset())
+def _read_one(path: Path, offset: int):
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        if path.name.endswith(".gz"):
+            data, _, _ = _inflate_member(fh, offset, fh.read(_CHUNK))
+            return _parse_member(data)[0]
+        record = next(iter(ArchiveIterator(fh, check_digests=False)))
+        return record, record.raw_stream.read()
+
+
+@dataclass(frozen=True)
+class _Position:
+    path: Path
+    offset: int
+    rec_type: str
+    refers_to: str | None = None          # revisit: WARC-Refers-To
+    refers_to_key: tuple[str, str] | None = None  # revisit: (Refers-To-Target-URI, payload digest)
 
 
 class ArchiveIndex:
-    """URL -> position of its latest response record, across all files at a location."""
+    """URL -> its latest response (or revisit) record, across all files at ``locations``."""
 
-    def __init__(self, location: str | Path):
-        self.positions: dict[str, tuple[Path, int]] = {}
-        self._canonical: dict[str, tuple[Path, int]] | None = None
-        for path in warc_paths(location):
-            with path.open("rb") as fh:
-                records = ArchiveIterator(fh)
-                for record in records:
-                    if record.rec_type == "response":
-                        url = record.rec_headers.get_header("WARC-Target-URI")
-                        self.positions[url] = (path, records.get_record_offset())
+    def __init__(self, locations, on_damage: Callable[[ArchiveDamage], None] = log_damage):
+        self.positions: dict[str, _Position] = {}
+        self.order: list[str] = []              # URLs in archive order, each once
+        self._by_id: dict[str, _Position] = {}
+        self._by_digest: dict[tuple[str, str], _Position] = {}
+        self._canonical: dict[str, _Position] | None = None
+        self.damage: list[ArchiveDamage] = []
+
+        def damaged(damage: ArchiveDamage) -> None:
+            self.damage.append(damage)
+            on_damage(damage)
+
+        for path, offset, _, record, _ in iter_records(locations, damaged):
+            if record.rec_type not in ("response", "revisit"):
+                continue
+            headers = record.rec_headers
+            url = headers.get_header("WARC-Target-URI")
+            digest = headers.get_header("WARC-Payload-Digest")
+            if record.rec_type == "response":
+                position = _Position(path, offset, "response")
+                if digest:
+                    self._by_digest.setdefault((url, digest), position)
+            else:
+                position = _Position(path, offset, "revisit", headers.get_header("WARC-Refers-To"),
+                                     (headers.get_header("WARC-Refers-To-Target-URI") or url, digest))
+            self._by_id[headers.get_header("WARC-Record-ID")] = position
+            if url not in self.positions:
+                self.order.append(url)
+            self.positions[url] = position
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -94,7 +268,9 @@ class ArchiveIndex:
 
     def get(self, url: str, canonicalize=None) -> StoredResponse | None:
         """The record for ``url``; failing that, for the same canonical URL (``canonicalize``),
-        as replay tools match an article linked under another spelling."""
+        as replay tools match an article linked under another spelling.  A revisit comes back
+        with its own status line and headers and the original response's payload; one whose
+        original is not at ``locations`` is ``None``, like a URL never archived."""
         position = self.positions.get(url)
         if position is None and canonicalize is not None:
             if self._canonical is None:
@@ -102,8 +278,24 @@ class ArchiveIndex:
             position = self._canonical.get(canonicalize(url))
         if position is None:
             return None
-        path, offset = position
-        with path.open("rb") as fh:
-            fh.seek(offset)
-            record = next(iter(ArchiveIterator(fh)))
-            return _stored(record, path, offset)
+        record, payload = _read_one(position.path, position.offset)
+        original = None
+        if position.rec_type == "revisit":
+            target = self._by_id.get(position.refers_to) if position.refers_to else None
+            if target is None or target.rec_type != "response":
+                target = self._by_digest.get(position.refers_to_key)
+            if target is None:
+                logger.warning("Revisit record for %s refers to a response not in the archive", url)
+                return None
+            original_record, original_payload = _read_one(target.path, target.offset)
+            original = stored_response(target.path, target.offset, original_record, original_payload)
+        return stored_response(position.path, position.offset, record, payload, original)
+
+
+def iter_responses(locations, on_damage: Callable[[ArchiveDamage], None] = log_damage) -> Iterator[StoredResponse]:
+    """Every response (revisits resolved) at ``locations``, in archive order."""
+    index = ArchiveIndex(locations, on_damage)
+    for url in index.order:
+        stored = index.get(url)
+        if stored is not None:
+            yield stored

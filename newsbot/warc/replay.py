@@ -13,7 +13,8 @@ from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
-from newsbot.warc.reader import ArchiveIndex
+from newsbot.warc.handler import REASON_META_KEY
+from newsbot.warc.reader import ArchiveIndex, log_damage
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +25,15 @@ class ReplayDownloadHandler(BaseDownloadHandler):
         # http and https get one handler each; they share one index per crawl.
         self.index = getattr(crawler, "_newsbot_replay_index", None)
         if self.index is None:
-            location = crawler.settings.get("REPLAY_WARC")
-            self.index = crawler._newsbot_replay_index = ArchiveIndex(location)
-            logger.info("Replaying from %s: %d archived responses", location, len(self.index))
+            # A list (scrapy reparse) or one path; "a,b" on the command line.
+            locations = crawler.settings.getlist("REPLAY_WARC")
+
+            def damaged(damage):
+                log_damage(damage)
+                crawler.stats.inc_value("newsbot/archive_damage")
+
+            self.index = crawler._newsbot_replay_index = ArchiveIndex(locations, on_damage=damaged)
+            logger.info("Replaying from %s: %d archived responses", ", ".join(map(str, locations)), len(self.index))
 
     async def download_request(self, request):
         stats = self.crawler.stats
@@ -47,6 +54,9 @@ class ReplayDownloadHandler(BaseDownloadHandler):
         request.meta["newsbot_warc"] = {
             "filename": stored.filename, "record_id": stored.record_id, "offset": stored.offset,
         }
+        request.meta[REASON_META_KEY] = stored.reason
+        if stored.revisit_of:
+            stats.inc_value("newsbot/replay/revisits_resolved")
         return respcls(
             url=request.url, status=stored.status, headers=headers, body=stored.body,
             flags=["replay"], protocol=stored.protocol, request=request,
