@@ -29,8 +29,15 @@ DEFAULT_REQUEST_HEADERS = {
 }
 DOWNLOAD_TIMEOUT = 60
 RETRY_TIMES = 3
-DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
-DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+# Article pages are well under 1 MB and images are not fetched: a page past the cap is a
+# broken server (newsbot/faults/, docs/faults.md), cancelled with a warning naming the URL.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+# -- faults (newsbot/faults/, docs/faults.md) -------------------------------------
+RETRY_AFTER_MAX = 60             # seconds: the longest Retry-After newsbot waits before a retry
+FAULTS_RETRY_RUNS = 5            # runs that retry a failed article before giving up on it
+# newsbot.faults logs one "Fault <kind> on <url>" line per give-up; Scrapy's own is debug.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 
 # -- nothing listens -------------------------------------------------------------
 # An unattended archiver opens no control port: the telnet console and Scrapy 2.19's
@@ -59,21 +66,35 @@ DOWNLOAD_HANDLERS = {
 DOWNLOADER_MIDDLEWARES = {
     # Next to the downloader: sees bodies before HttpCompressionMiddleware (590) decodes them.
     "newsbot.warc.capture.WarcCaptureMiddleware": 950,
+    # Faults (newsbot/faults/downloader.py): loops before RedirectMiddleware (600), Retry-After
+    # in place of Scrapy's RetryMiddleware, and the final word on what retrying gave up on.
+    "newsbot.faults.downloader.RedirectLoopMiddleware": 610,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "newsbot.faults.downloader.RetryAfterMiddleware": 550,
+    "newsbot.faults.downloader.FaultMiddleware": 540,
 }
 
 SPIDER_MIDDLEWARES = {
     # A WARC metadata record (outlinks, extraction summary) per article: newsbot/warc/metadata.py
     "newsbot.warc.metadata.WarcMetadataMiddleware": 950,
+    # Articles that failed in earlier runs go first among the start requests.
+    "newsbot.faults.spidermw.RetryFailedArticlesMiddleware": 900,
 }
 
 ITEM_PIPELINES = {
     "newsbot.pipelines.canonical.CanonicalUrlPipeline": 100,
     "newsbot.pipelines.dedupe.DedupePipeline": 200,
     "newsbot.pipelines.normalize.NormalizePipeline": 300,
+    "newsbot.faults.pipeline.NotAnArticlePipeline": 320,
     "newsbot.pipelines.identity.IdentityPipeline": 350,
     "newsbot.pipelines.warnings.ExtractionWarningsPipeline": 400,
     "newsbot.pipelines.jsonlines.JsonLinesPipeline": 800,
     "newsbot.pipelines.state.RecordedStatePipeline": 900,
+}
+
+EXTENSIONS = {
+    # A write error (disk full) surfacing as an item error stops the run: newsbot/faults/storage.py
+    "newsbot.faults.storage.StorageGuard": 0,
 }
 
 FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,63 @@
+"""Faults of servers and storage: counted, logged once with their URL, remembered.
+
+Regional news servers time out, reset connections, send half a body, answer an
+article with a PDF or a 10 MB page, or loop redirects.  newsbot keeps crawling: each
+fault is counted in ``newsbot/faults/<kind>``, logged once as one ``Fault <kind> on
+<url>`` line, and, for an article, remembered in the state store so the next run
+fetches it again (or, for 404/410, never again).  See ``docs/faults.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import Request
+from scrapy.http.request import NO_CALLBACK
+
+from newsbot.faults.ledger import fault_ledger
+
+logger = logging.getLogger(__name__)
+
+STAT_PREFIX = "newsbot/faults"
+#: statuses that mean "this article is gone": archived, remembered, never requested again
+GONE_STATUSES = frozenset({404, 410})
+
+
+def is_article_request(request: Request, spider) -> bool:
+    parse_article = getattr(spider, "parse_article", None)
+    return parse_article is not None and request.callback == parse_article
+
+
+def is_internal_request(request: Request) -> bool:
+    """robots.txt and other downloads the engine makes for itself, not for a spider callback."""
+    return request.callback is NO_CALLBACK or bool(request.meta.get("dont_obey_robotstxt"))
+
+
+def original_url(request: Request) -> str:
+    """The URL the spider asked for, before any redirect."""
+    return (request.meta.get("redirect_urls") or [request.url])[0]
+
+
+def record_fault(crawler, request: Request, kind: str, detail: str, *, gone: bool = False) -> None:
+    """Count, log (once per URL and kind) and, for an article, remember a fault."""
+    url = original_url(request)
+    stats = crawler.stats
+    stats.inc_value(f"{STAT_PREFIX}/{kind}")
+    stats.inc_value(f"{STAT_PREFIX}/count")
+    logged = crawler.__dict__.setdefault("_newsbot_faults_logged", set())
+    spider = crawler.spider
+    article = is_article_request(request, spider)
+    if (kind, url) not in logged:
+        logged.add((kind, url))
+        if article and gone:
+            consequence = "recorded as gone, not requested again"
+        elif article:
+            consequence = "not recorded, the next run fetches it again"
+        else:
+            consequence = "skipped"
+        logger.warning("Fault %s on %s: %s (%s)", kind, url, detail, consequence)
+    if article:
+        canonicalize = getattr(spider, "canonicalize", None)
+        canonical = canonicalize(url) if canonicalize else url
+        fault_ledger(crawler).mark_failed(canonical, url, kind, detail, gone=gone)
+        stats.inc_value(f"{STAT_PREFIX}/articles_gone" if gone else f"{STAT_PREFIX}/articles_failed")

@@ -1,0 +1,56 @@
+"""A write error (disk full, quota, file too large) stops the run, cleanly.
+
+Whoever writes output (JSON Lines, WARC, the state store) calls :func:`storage_failed`
+on an ``OSError``; :class:`StorageGuard` catches the ones that surface as item errors
+(the SQLite state store).  The run is closed with reason ``storage_error`` and exit
+status 3; files already written stay whole because every writer truncates a partial
+write back to its last whole record before raising.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from scrapy import signals
+from scrapy.utils.defer import deferred_from_coro
+
+from newsbot.commands.crawl import request_exit_status
+
+logger = logging.getLogger(__name__)
+
+CLOSE_REASON = "storage_error"
+EXIT_STATUS = 3
+
+
+def storage_failed(crawler, target, exc: BaseException) -> None:
+    """Log once, count, and close the spider; later calls only count."""
+    crawler.stats.inc_value("newsbot/storage_errors")
+    if crawler.__dict__.get("_newsbot_storage_failed"):
+        return
+    crawler._newsbot_storage_failed = True
+    request_exit_status(crawler.stats, EXIT_STATUS)
+    logger.error("Storage error, stopping the run: cannot write %s: %s", target, exc)
+    deferred_from_coro(crawler.engine.close_spider_async(reason=CLOSE_REASON))
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.OperationalError):
+        return "disk" in str(exc) or "full" in str(exc) or "I/O" in str(exc)
+    return isinstance(exc, OSError)
+
+
+class StorageGuard:
+    """Extension: an item whose pipeline failed with a storage error stops the run."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        crawler.signals.connect(self.item_error, signal=signals.item_error)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def item_error(self, item, response, spider, failure):
+        if is_storage_error(failure.value):
+            storage_failed(self.crawler, "the state store or an output file", failure.value)
