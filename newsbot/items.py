@@ -12,6 +12,7 @@ class ArticleItem(scrapy.Item):
     # identity
     id = scrapy.Field()              # "<site>:<article_id>": stable across runs, re-parses, URL spellings
     content_digest = scrapy.Field()  # "sha256:..." of the article's content fields (see newsbot.identity)
+    version = scrapy.Field()         # 1 for an article's first record, +1 when content_digest changes (state store)
     site = scrapy.Field()            # spider name, e.g. "gginews"
     url = scrapy.Field()             # URL as fetched (after redirects)
     canonical_url = scrapy.Field()   # see newsbot.urls.canonicalize_url

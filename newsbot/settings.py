@@ -64,6 +64,8 @@ DOWNLOAD_HANDLERS = {
 }
 
 DOWNLOADER_MIDDLEWARES = {
+    # An article recorded while its request waited in the queue is not fetched (newsbot/state/middleware.py).
+    "newsbot.state.middleware.SkipRecordedMiddleware": 50,
     # Next to the downloader: sees bodies before HttpCompressionMiddleware (590) decodes them.
     "newsbot.warc.capture.WarcCaptureMiddleware": 950,
     # Faults (newsbot/faults/downloader.py): loops before RedirectMiddleware (600), Retry-After
@@ -83,10 +85,12 @@ SPIDER_MIDDLEWARES = {
 
 ITEM_PIPELINES = {
     "newsbot.pipelines.canonical.CanonicalUrlPipeline": 100,
-    "newsbot.pipelines.dedupe.DedupePipeline": 200,
     "newsbot.pipelines.normalize.NormalizePipeline": 300,
+    "newsbot.pipelines.daterange.DateRangePipeline": 310,
     "newsbot.faults.pipeline.NotAnArticlePipeline": 320,
     "newsbot.pipelines.identity.IdentityPipeline": 350,
+    # new / updated (next version) / duplicate, by content digest against the state store
+    "newsbot.pipelines.dedupe.DedupePipeline": 360,
     "newsbot.pipelines.warnings.ExtractionWarningsPipeline": 400,
     "newsbot.pipelines.jsonlines.JsonLinesPipeline": 800,
     "newsbot.pipelines.state.RecordedStatePipeline": 900,
@@ -95,6 +99,25 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     # A write error (disk full) surfacing as an item error stops the run: newsbot/faults/storage.py
     "newsbot.faults.storage.StorageGuard": 0,
+}
+
+# -- incremental runs, backfills, resume, report (docs/scheduling.md) ----------------
+NEWSBOT_INCREMENTAL = True       # stop paging once list pages hold nothing new
+NEWSBOT_OVERLAP_PAGES = 1        # ... after this many more pages with nothing new
+NEWSBOT_RECHECK_DAYS = 2         # re-fetch recorded articles this recent (edits become new versions)
+NEWSBOT_RECHECK_AFTER_HOURS = 12  # ... at most this often
+# The state store decides what a resumed run still needs; Scrapy's JOBDIR/requests.seen
+# could mark as seen requests that a kill -9 lost from the queue (newsbot/state/dupefilter.py).
+DUPEFILTER_CLASS = "newsbot.state.dupefilter.RunDupeFilter"
+NEWSBOT_REPORT_ENABLED = True
+NEWSBOT_PROGRESS_INTERVAL = 60.0  # seconds between progress lines
+NEWSBOT_MAX_WARNING_SHARE = 0.25  # exit 4 when more items than this share have extraction warnings
+NEWSBOT_WARNING_MIN_ITEMS = 10    # ... judged from this many recorded items on (or all of 2+ broken)
+NEWSBOT_EXPECT_ARTICLES = True    # exit 3 when list pages showed no article at all
+
+EXTENSIONS = {
+    # End-of-run report (terminal + JSON), progress lines, exit status: newsbot/extensions/report.py
+    "newsbot.extensions.report.CrawlReport": 10,
 }
 
 FEED_EXPORT_ENCODING = "utf-8"

@@ -4,7 +4,15 @@ from newsbot.state import state_store
 
 
 class DedupePipeline:
-    """Drops an article whose canonical URL is already recorded, in this run or an earlier one."""
+    """New, updated or duplicate: decided against the state store by content, not by URL.
+
+    Runs after :class:`~newsbot.pipelines.identity.IdentityPipeline` (it needs
+    ``content_digest``).  An article never recorded is version 1 (``newsbot/items_new``).
+    One recorded with the same digest is dropped (``newsbot/items_duplicate``), in this
+    run or an earlier one.  One recorded with another digest (the outlet edited it: a
+    new ``modified_at`` or body) is recorded again as the next version
+    (``newsbot/items_updated``): never skipped, never a second copy of the same content.
+    """
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -14,7 +22,20 @@ class DedupePipeline:
         return cls(crawler)
 
     def process_item(self, item):
-        if state_store(self.crawler).is_recorded(item["canonical_url"]):
-            self.crawler.stats.inc_value("newsbot/items_duplicate")
+        store = state_store(self.crawler)
+        recorded = store.recorded(item["canonical_url"])
+        stats = self.crawler.stats
+        if recorded is None:
+            item["version"] = 1
+            stats.inc_value("newsbot/items_new")
+            return item
+        same = (recorded["content_digest"] == item["content_digest"] if recorded["content_digest"]
+                # a state file from before digests were stored: the edit time is all we have
+                else recorded["modified_at"] == item.get("modified_at"))
+        if same:
+            store.mark_checked(item["canonical_url"])
+            stats.inc_value("newsbot/items_duplicate")
             raise DropItem(f"duplicate of recorded article {item['canonical_url']}", log_level="DEBUG")
+        item["version"] = recorded["version"] + 1
+        stats.inc_value("newsbot/items_updated")
         return item

@@ -18,10 +18,9 @@ class RecordedStatePipeline:
             article_id=item.get("article_id"),
             published_at=item.get("published_at"),
             modified_at=item.get("modified_at"),
+            content_digest=item.get("content_digest"),
+            version=item.get("version") or 1,
         )
         return item
-
-    def close_spider(self):
-        store = getattr(self.crawler, "_newsbot_state", None)
-        if store is not None:
-            store.close()
+    # The store is closed when the engine stops (newsbot.state.state_store): the spider's
+    # own closing (finishing its list walk) still needs it after the pipelines close.

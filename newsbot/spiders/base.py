@@ -8,7 +8,11 @@ Arguments every spider takes (``scrapy crawl SITE -a NAME=VALUE``):
 * ``start_urls=URL[,URL...]`` - begin listing there instead of the outlet's list pages;
 * ``urls=URL[,URL...]`` - fetch exactly these articles, no discovery;
 * ``max_pages=N`` - stop after N list pages per start URL;
-* ``base_url=URL`` - the outlet's address (for mirrors, or a host that moved).
+* ``base_url=URL`` - the outlet's address (for mirrors, or a host that moved);
+* ``since=YYYY-MM-DD``, ``until=YYYY-MM-DD`` - backfill: only articles published in that
+  range (inclusive), walking back to ``since``.  Without them a run is incremental: it
+  stops paging once list pages hold nothing new (newsbot/spiders/walk.py,
+  docs/scheduling.md).
 """
 
 from __future__ import annotations
@@ -19,12 +23,16 @@ from typing import ClassVar
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import scrapy
-from scrapy.exceptions import UsageError
+from scrapy.exceptions import IgnoreRequest, UsageError
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
 from newsbot.extract.base import ArticlePage
 from newsbot.items import ArticleItem
+from newsbot.spiders.walk import ListEntry, ListWalk, PagePlan, backfill_range, parse_list_date
+from newsbot.state import state_store
+from newsbot.state.middleware import ARTICLE_META
 from newsbot.urls import canonicalize_url, is_http_url
 
 # Scrapyd passes _job (and sometimes _version/settings) to every spider.
@@ -63,8 +71,16 @@ class NewsSpider(scrapy.Spider):
     first_page: ClassVar[int] = 1
     #: query parameters that do not change which article a URL names (e.g. a section code)
     canonical_drop_params: ClassVar[frozenset[str]] = frozenset()
+    #: optional, for lists that print a date per entry (backfills then skip out-of-range
+    #: entries unfetched and stop at ``since``): the entry element, the article link and
+    #: the date inside it
+    list_item_css: ClassVar[str] = ""
+    list_item_link_css: ClassVar[str] = ""
+    list_item_date_css: ClassVar[str] = ""
 
-    accepted_arguments: ClassVar[frozenset[str]] = frozenset({"start_urls", "urls", "max_pages", "base_url"})
+    accepted_arguments: ClassVar[frozenset[str]] = frozenset(
+        {"start_urls", "urls", "max_pages", "base_url", "since", "until"}
+    )
 
     def __init__(self, name: str | None = None, **kwargs):
         unknown = set(kwargs) - self.accepted_arguments - SCHEDULER_ARGS
@@ -83,6 +99,9 @@ class NewsSpider(scrapy.Spider):
             self.max_pages = int(max_pages) if max_pages is not None else None
         except ValueError:
             raise UsageError(f"-a max_pages: not a whole number: {max_pages!r}") from None
+        # Validated before anything is opened: a bad date writes no file and no state.
+        self.since, self.until = backfill_range(kwargs.pop("since", None), kwargs.pop("until", None))
+        self._walk: ListWalk | None = None
         super().__init__(name, **kwargs)
         self.start_urls = start_urls or [urljoin(self.base_url + "/", p.lstrip("/")) for p in self.list_paths]
         hosts = {urlsplit(u).hostname for u in [*self.start_urls, *self.article_urls, self.base_url] if u}
@@ -98,19 +117,56 @@ class NewsSpider(scrapy.Spider):
             for url in self.article_urls:
                 yield self.article_request(url)
             return
-        for url in self.start_urls:
+        self.list_walk()  # opens the walk in the state store before the first list page
+        for url in self.list_start_urls():
             yield scrapy.Request(url, callback=self.parse_list)
+
+    def list_start_urls(self) -> list[str]:
+        """Where list walks begin.  Families whose CMS filters lists by date or id override
+        this for backfills (``self.since``/``self.until`` set) to start near the range."""
+        return self.start_urls
+
+    def list_walk(self) -> ListWalk:
+        """This run's walk: what to fetch from a list page and when to stop paging."""
+        if self._walk is None:
+            self._walk = ListWalk(state_store(self.crawler), self.crawler.settings, self.canonicalize,
+                                  since=self.since, until=self.until)
+        return self._walk
+
+    def closed(self, reason: str) -> None:
+        if self._walk is not None and reason == "finished":
+            self._walk.finish()
 
     # -- list pages ----------------------------------------------------------
     def article_request(self, url: str, **kwargs) -> scrapy.Request:
+        kwargs.setdefault("errback", self.article_failed)
         # Articles before further list pages: a crawl cut short still has whole articles.
         return scrapy.Request(url, callback=self.parse_article, priority=10, **kwargs)
+
+    def article_failed(self, failure) -> None:
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            return  # skipped on purpose (already recorded, robots.txt), not a failure
+        self.crawler.stats.inc_value("newsbot/articles_failed")
+        self.logger.warning("Article failed: %s (%s)", failure.request.url, failure.getErrorMessage())
 
     def article_links(self, response: Response) -> list[str]:
         """Absolute article URLs on a list page, in page order, each once."""
         hrefs = response.css(self.list_link_css).getall() if self.list_link_css else []
         links = [response.urljoin(h.strip()) for h in hrefs if self.article_url_re.search(h)]
         return list(dict.fromkeys(links))
+
+    def list_entries(self, response: Response) -> list[ListEntry]:
+        """The articles on a list page, in page order, each once, dated when the list prints dates."""
+        if not (self.list_item_css and self.list_item_link_css and self.list_item_date_css):
+            return [ListEntry(url) for url in self.article_links(response)]
+        entries: dict[str, ListEntry] = {}
+        for node in response.css(self.list_item_css):
+            day = parse_list_date(" ".join(node.css(self.list_item_date_css).getall()))
+            for href in node.css(self.list_item_link_css).getall():
+                if self.article_url_re.search(href):
+                    url = response.urljoin(href.strip())
+                    entries.setdefault(url, ListEntry(url, day))
+        return list(entries.values())
 
     def list_page_number(self, url: str) -> int:
         values = parse_qs(urlsplit(url).query).get(self.page_param)
@@ -127,15 +183,24 @@ class NewsSpider(scrapy.Spider):
         return add_or_replace_parameter(response.url, self.page_param, str(page + 1))
 
     def parse_list(self, response: Response):
-        links = self.article_links(response)
-        self.crawler.stats.inc_value("newsbot/list_pages")
-        if not links:
+        entries = self.list_entries(response)
+        stats = self.crawler.stats
+        stats.inc_value("newsbot/list_pages")
+        if not entries:
             # The end of the archive, or a list layout this spider no longer understands.
             self.crawler.stats.inc_value("newsbot/list_pages_without_articles")
             self.logger.info("No article links on list page %s: stopping this list", response.url)
             return
-        for url in links:
-            yield self.article_request(url)
+        stats.inc_value("newsbot/article_links_found", len(entries))
+        plan: PagePlan = self.list_walk().plan(entries)
+        stats.inc_value("newsbot/skipped_out_of_range", plan.out_of_range)
+        stats.inc_value("newsbot/skipped_already_recorded", plan.recorded - sum(k == "recheck" for _, k in plan.fetch))
+        for url, kind in plan.fetch:
+            stats.inc_value(f"newsbot/article_requests/{kind}")
+            yield self.article_request(url, meta={ARTICLE_META: kind})
+        if plan.stop:
+            self.logger.info("List walk ends at %s: %s", response.url, plan.stop)
+            return
         next_url = self.next_list_url(response)
         if next_url:
             yield scrapy.Request(next_url, callback=self.parse_list)

@@ -1,11 +1,22 @@
 """SQLite-backed crawl state: no server, one file per site, safe across crashes.
 
+What it holds, per site:
+
+* ``articles``: every recorded article (canonical URL, CMS id, dates, the digest and
+  version number of its latest recorded content, when it was last fetched);
+* ``versions``: one row per recorded version (an article whose ``modified_at`` or
+  content digest changed is recorded again, as version 2, 3, ...);
+* ``marks``: small key/value facts about the site's crawl: the high-water mark (newest
+  recorded article id and published time) and the list walk left open by a run that
+  did not finish (see :meth:`SqliteStateStore.open_walk`).
+
 WAL journal: a reader (a consumer, a second process) never blocks the crawl, and a
 kill -9 loses at most the transaction in flight, never the file.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,7 +32,32 @@ CREATE TABLE IF NOT EXISTS articles (
     last_seen      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS articles_by_id ON articles(article_id);
+CREATE TABLE IF NOT EXISTS versions (
+    canonical_url  TEXT NOT NULL,
+    version        INTEGER NOT NULL,
+    content_digest TEXT,
+    modified_at    TEXT,
+    recorded_at    TEXT NOT NULL,
+    PRIMARY KEY (canonical_url, version)
+);
+CREATE TABLE IF NOT EXISTS marks (
+    name  TEXT PRIMARY KEY,
+    value TEXT
+);
 """
+
+# Columns added after the first release; added in place to an older state file.
+ADDED_COLUMNS = {"version": "INTEGER NOT NULL DEFAULT 1"}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _id_order(article_id) -> tuple[int, int | str]:
+    """CMS ids are numbers in every known family; compare them as numbers when they are."""
+    text = str(article_id)
+    return (1, int(text)) if text.isdigit() else (0, text)
 
 
 class SqliteStateStore:
@@ -33,25 +69,106 @@ class SqliteStateStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        present = {row[1] for row in self.db.execute("PRAGMA table_info(articles)")}
+        for column, declaration in ADDED_COLUMNS.items():
+            if column not in present:
+                self.db.execute(f"ALTER TABLE articles ADD COLUMN {column} {declaration}")
+        self.closed = False
 
+    # -- articles ----------------------------------------------------------------
     def is_recorded(self, canonical_url: str) -> bool:
         row = self.db.execute("SELECT 1 FROM articles WHERE canonical_url = ?", (canonical_url,)).fetchone()
         return row is not None
 
+    def recorded(self, canonical_url: str) -> dict | None:
+        """The latest recorded version of an article, or None."""
+        row = self.db.execute(
+            """SELECT article_id, published_at, modified_at, content_digest, version, last_seen
+               FROM articles WHERE canonical_url = ?""",
+            (canonical_url,),
+        ).fetchone()
+        if row is None:
+            return None
+        keys = ("article_id", "published_at", "modified_at", "content_digest", "version", "last_seen")
+        return dict(zip(keys, row))
+
     def mark_recorded(self, canonical_url: str, article_id=None, published_at=None, modified_at=None,
-                      content_digest=None) -> None:
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        self.db.execute(
-            """INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT(canonical_url) DO UPDATE SET
-                 article_id=excluded.article_id, published_at=excluded.published_at,
-                 modified_at=excluded.modified_at, content_digest=excluded.content_digest,
-                 last_seen=excluded.last_seen""",
-            (canonical_url, article_id, published_at, modified_at, content_digest, now, now),
-        )
+                      content_digest=None, version: int = 1) -> None:
+        """Record (a version of) an article, after its record was written."""
+        now = _now()
+        with self.db:  # one transaction: the article row, its version row and the marks agree
+            self.db.execute("BEGIN")
+            self.db.execute(
+                """INSERT INTO articles (canonical_url, article_id, published_at, modified_at, content_digest,
+                                         first_seen, last_seen, version)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(canonical_url) DO UPDATE SET
+                     article_id=excluded.article_id, published_at=excluded.published_at,
+                     modified_at=excluded.modified_at, content_digest=excluded.content_digest,
+                     last_seen=excluded.last_seen, version=excluded.version""",
+                (canonical_url, article_id, published_at, modified_at, content_digest, now, now, version),
+            )
+            self.db.execute(
+                "INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?, ?)",
+                (canonical_url, version, content_digest, modified_at, now),
+            )
+            self._raise_high_water(article_id, published_at)
+
+    def mark_checked(self, canonical_url: str) -> None:
+        """A re-fetch found the recorded content unchanged: remember when we looked."""
+        self.db.execute("UPDATE articles SET last_seen = ? WHERE canonical_url = ?", (_now(), canonical_url))
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
 
+    def version_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
+
+    # -- marks -------------------------------------------------------------------
+    def get_mark(self, name: str):
+        row = self.db.execute("SELECT value FROM marks WHERE name = ?", (name,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_mark(self, name: str, value) -> None:
+        if value is None:
+            self.db.execute("DELETE FROM marks WHERE name = ?", (name,))
+        else:
+            self.db.execute("INSERT OR REPLACE INTO marks VALUES (?, ?)", (name, json.dumps(value)))
+
+    def high_water(self) -> dict:
+        """``{"article_id": newest id, "published_at": newest published time}`` (None when empty)."""
+        return self.get_mark("high_water") or {"article_id": None, "published_at": None}
+
+    def _raise_high_water(self, article_id, published_at) -> None:
+        mark = self.high_water()
+        changed = False
+        if article_id and (mark["article_id"] is None or _id_order(article_id) > _id_order(mark["article_id"])):
+            mark["article_id"], changed = str(article_id), True
+        # ISO 8601 strings with one offset (+09:00) sort as times
+        if published_at and (mark["published_at"] is None or published_at > mark["published_at"]):
+            mark["published_at"], changed = published_at, True
+        if changed:
+            self.set_mark("high_water", mark)
+
+    def open_walk(self, floor_date: str | None) -> dict | None:
+        """A list walk starts; returns the walk an earlier run left open (killed), if any.
+
+        ``floor_date`` (``YYYY-MM-DD``) is how far back this walk needs to go to be whole:
+        the high-water date when it starts, or a backfill's ``since``; None means to the
+        end of the archive.  The open walk is kept (its floor lowered if need be) until
+        a run finishes its walk, so an interrupted walk is finished by the next run
+        instead of being cut short by "nothing new on page 1".
+        """
+        left_open = self.get_mark("open_walk")
+        floors = [floor_date] + ([left_open["floor_date"]] if left_open else [])
+        floor = None if None in floors else min(floors)
+        self.set_mark("open_walk", {"floor_date": floor, "started": _now()})
+        return left_open
+
+    def finish_walk(self) -> None:
+        self.set_mark("open_walk", None)
+
     def close(self) -> None:
-        self.db.close()
+        if not self.closed:
+            self.closed = True
+            self.db.close()

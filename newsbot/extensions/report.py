@@ -1,0 +1,202 @@
+"""The crawl report: progress lines during a run, a summary and a JSON file at its end,
+and the exit status a scheduler sees.
+
+At the end of every run (``spider_closed``) the report is logged as a short human
+summary and written to ``OUTPUT_DIR/<site>/reports/<site>-<UTC>-<serial>.json``.  Every
+number comes from the crawl's stats (``newsbot/*`` and Scrapy's own), so the report says
+what the components counted, nothing estimated.
+
+A scheduled run's only voice is its exit status, so the report asks for a failing one
+(:func:`newsbot.commands.crawl.request_exit_status`) when a human must look:
+
+* ``3`` (``EXIT_NO_ARTICLES``): the run finished, yet list pages showed no article at all
+  and no article was fetched: the layout changed, the site moved, or robots.txt shut us out;
+* ``4`` (``EXIT_WARNINGS``): more than ``NEWSBOT_MAX_WARNING_SHARE`` of the articles
+  recorded had extraction warnings (judged from ``NEWSBOT_WARNING_MIN_ITEMS`` articles
+  on, or at once when every one of two or more has them): selectors no longer match.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import create_looping_call
+
+from newsbot.commands.crawl import request_exit_status
+from newsbot.output import create_unique, site_dir
+
+logger = logging.getLogger(__name__)
+
+EXIT_NO_ARTICLES = 3
+EXIT_WARNINGS = 4
+_WARNING_PREFIX = "newsbot/extraction_warnings/"
+
+
+def _seconds(start, end) -> float:
+    return max((end - start).total_seconds(), 0.0) if start and end else 0.0
+
+
+class CrawlReport:
+    def __init__(self, crawler):
+        settings = crawler.settings
+        if not settings.getbool("NEWSBOT_REPORT_ENABLED", True):
+            raise NotConfigured
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.interval = settings.getfloat("NEWSBOT_PROGRESS_INTERVAL", 60.0)
+        self.max_warning_share = settings.getfloat("NEWSBOT_MAX_WARNING_SHARE", 0.25)
+        self.min_warning_items = settings.getint("NEWSBOT_WARNING_MIN_ITEMS", 10)
+        self.expect_articles = settings.getbool("NEWSBOT_EXPECT_ARTICLES", True)
+        self.task = None
+        self.report: dict | None = None
+        self.path = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    # -- during the run -------------------------------------------------------------
+    def spider_opened(self, spider) -> None:
+        if self.interval > 0:
+            self.task = create_looping_call(self.progress)
+            self.task.start(self.interval, now=False)
+
+    def counts(self) -> dict:
+        get = self.stats.get_value
+        return {
+            "new": get("newsbot/items_new", 0),
+            "updated": get("newsbot/items_updated", 0),
+            "duplicate": get("newsbot/items_duplicate", 0),
+            "failed": get("newsbot/articles_failed", 0),
+            "skipped_out_of_range": get("newsbot/skipped_out_of_range", 0),
+            "skipped_already_recorded": get("newsbot/skipped_already_recorded", 0),
+            "not_an_article": get("newsbot/not_an_article", 0),
+        }
+
+    def progress(self) -> None:
+        from datetime import datetime, timezone
+
+        counts = self.counts()
+        minutes = _seconds(self.stats.get_value("start_time"), datetime.now(timezone.utc)) / 60
+        pages = self.stats.get_value("response_received_count", 0)
+        logger.info(
+            "Progress: %d new, %d updated, %d duplicate, %d failed, %d out of range; "
+            "%d list pages, %d pages fetched (%.0f/min), %.1f MB archived",
+            counts["new"], counts["updated"], counts["duplicate"], counts["failed"],
+            counts["skipped_out_of_range"], self.stats.get_value("newsbot/list_pages", 0), pages,
+            pages / minutes if minutes else 0.0, self.stats.get_value("newsbot/warc_bytes", 0) / 1e6,
+        )
+
+    # -- at the end -----------------------------------------------------------------
+    def build(self, spider, reason: str) -> dict:
+        from datetime import datetime, timezone
+
+        get = self.stats.get_value
+        started = get("start_time")
+        finished = get("finish_time") or datetime.now(timezone.utc)
+        duration = _seconds(started, finished)
+        counts = self.counts()
+        recorded = counts["new"] + counts["updated"]
+        with_warnings = get("newsbot/items_with_extraction_warnings", 0)
+        by_field = {
+            key[len(_WARNING_PREFIX):]: value
+            for key, value in sorted(self.stats.get_stats().items()) if key.startswith(_WARNING_PREFIX)
+        }
+        pages = get("response_received_count", 0)
+        since, until = getattr(spider, "since", None), getattr(spider, "until", None)
+        if getattr(spider, "article_urls", None):
+            mode = "urls"
+        else:
+            mode = "backfill" if since or until else "incremental"
+        return {
+            "site": spider.name,
+            "outlet": getattr(spider, "outlet", "") or None,
+            "finish_reason": reason,
+            "mode": mode,
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+            "started_at": started.isoformat(timespec="seconds") if started else None,
+            "finished_at": finished.isoformat(timespec="seconds"),
+            "duration_seconds": round(duration, 3),
+            **counts,
+            "extraction_warnings": {
+                "items": with_warnings,
+                "share": round(with_warnings / recorded, 4) if recorded else 0.0,
+                "by_field": by_field,
+            },
+            "article_links_found": get("newsbot/article_links_found", 0),
+            "list_pages": get("newsbot/list_pages", 0),
+            "pages_fetched": pages,
+            "pages_per_minute": round(pages / (duration / 60), 1) if duration else 0.0,
+            "bytes_archived": get("newsbot/warc_bytes", 0),
+            "problems": [],
+            "exit_status": 0,
+        }
+
+    def judge(self, report: dict) -> None:
+        """Ask for a failing exit status when a human must look (see the module docstring)."""
+        if report["finish_reason"] != "finished":
+            return  # stopped early (Ctrl-C, SIGTERM, a closespider limit): counts are partial
+        seen = report["article_links_found"] + report["new"] + report["updated"] + report["duplicate"]
+        should_find = self.expect_articles and getattr(self.crawler.spider, "expects_articles", True)
+        if should_find and seen == 0:
+            report["problems"].append("no articles found: the list layout or the site may have changed")
+            report["exit_status"] = max(report["exit_status"], EXIT_NO_ARTICLES)
+        share, recorded = report["extraction_warnings"]["share"], report["new"] + report["updated"]
+        # A handful of articles says little (one photo story without text is 1 in 3), unless
+        # every one of them came out broken.
+        enough = recorded >= self.min_warning_items or (recorded >= 2 and share == 1.0)
+        if enough and share > self.max_warning_share:
+            report["problems"].append(
+                f"{share:.0%} of recorded articles have extraction warnings "
+                f"(limit {self.max_warning_share:.0%}): the article layout may have changed"
+            )
+            report["exit_status"] = max(report["exit_status"], EXIT_WARNINGS)
+        if report["exit_status"]:
+            request_exit_status(self.stats, report["exit_status"])
+
+    def summary_lines(self, report: dict) -> list[str]:
+        warnings = report["extraction_warnings"]
+        fields = ", ".join(f"{k} {v}" for k, v in warnings["by_field"].items()) or "none"
+        scope = report["mode"] + (f" {report['since'] or '…'}..{report['until'] or '…'}" if report["mode"] == "backfill" else "")
+        lines = [
+            f"Crawl report for {report['site']} ({scope}, {report['finish_reason']}, {report['duration_seconds']:.1f} s):",
+            f"  articles: {report['new']} new, {report['updated']} updated, {report['duplicate']} duplicate, "
+            f"{report['failed']} failed, {report['skipped_out_of_range']} out of range, "
+            f"{report['skipped_already_recorded']} already recorded",
+            f"  extraction warnings: {warnings['items']} article(s) ({warnings['share']:.0%}); by field: {fields}",
+            f"  pages: {report['list_pages']} list, {report['pages_fetched']} fetched "
+            f"({report['pages_per_minute']:.0f}/min); {report['bytes_archived']:,} bytes archived",
+        ]
+        lines += [f"  PROBLEM: {problem} (exit status {report['exit_status']})" for problem in report["problems"]]
+        if self.path:
+            lines.append(f"  report: {self.path}")
+        return lines
+
+    def write(self, report: dict) -> None:
+        fd, self.path = create_unique(site_dir(self.crawler.settings, report["site"], "reports"),
+                                      report["site"], ".json")
+        try:
+            data = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+            os.write(fd, data)  # one write: the file is whole or absent
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def spider_closed(self, spider, reason: str) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        report = self.report = self.build(spider, reason)
+        self.judge(report)
+        try:
+            self.write(report)
+        except OSError as exc:  # a full disk must not hide the summary
+            logger.error("Could not write the crawl report: %s", exc)
+        log = logger.warning if report["problems"] else logger.info
+        log("\n".join(self.summary_lines(report)))

@@ -1,0 +1,34 @@
+"""Skip article requests for articles recorded since the request was scheduled.
+
+The spider asks the state store before it schedules an article, but a request can wait
+in the queue while the same article is recorded another way: a run resumed from
+``JOBDIR`` re-walks its list pages while the saved queue still holds the same articles.
+Checked right before download, the second copy costs one SQLite lookup, not a fetch.
+"""
+
+from __future__ import annotations
+
+from scrapy.exceptions import IgnoreRequest
+
+from newsbot.state import state_store
+
+#: request.meta key the spider sets on article requests: "new" or "recheck"
+ARTICLE_META = "newsbot_article"
+
+
+class SkipRecordedMiddleware:
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        if request.meta.get(ARTICLE_META) != "new":
+            return None
+        canonicalize = getattr(self.crawler.spider, "canonicalize", None)
+        if canonicalize and state_store(self.crawler).is_recorded(canonicalize(request.url)):
+            self.crawler.stats.inc_value("newsbot/skipped_already_recorded")
+            raise IgnoreRequest(f"already recorded: {request.url}")
+        return None
