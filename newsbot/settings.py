@@ -99,6 +99,8 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     # A write error (disk full) surfacing as an item error stops the run: newsbot/faults/storage.py
     "newsbot.faults.storage.StorageGuard": 0,
+    # End-of-run report (terminal + JSON), progress lines, exit status: newsbot/extensions/report.py
+    "newsbot.extensions.report.CrawlReport": 10,
 }
 
 # -- incremental runs, backfills, resume, report (docs/scheduling.md) ----------------
@@ -114,11 +116,6 @@ NEWSBOT_PROGRESS_INTERVAL = 60.0  # seconds between progress lines
 NEWSBOT_MAX_WARNING_SHARE = 0.25  # exit 4 when more items than this share have extraction warnings
 NEWSBOT_WARNING_MIN_ITEMS = 10    # ... judged from this many recorded items on (or all of 2+ broken)
 NEWSBOT_EXPECT_ARTICLES = True    # exit 3 when list pages showed no article at all
-
-EXTENSIONS = {
-    # End-of-run report (terminal + JSON), progress lines, exit status: newsbot/extensions/report.py
-    "newsbot.extensions.report.CrawlReport": 10,
-}
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
