@@ -19,3 +19,9 @@ class NewsbotAddon:
             # "spider" priority: above settings.py, still below the command line's -s.
             settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
             settings.set("DOWNLOAD_DELAY", 0, priority="spider")
+        elif settings.getbool("BROWSER_ENABLED"):
+            # A spider opted in to rendering (or -s BROWSER_ENABLED=1): scrapy-playwright's
+            # handler, with the handler above as its fallback for plain requests.
+            from newsbot.browser import configure as configure_browser
+
+            configure_browser(settings)

@@ -77,6 +77,11 @@ class NewsSpider(scrapy.Spider):
     list_item_css: ClassVar[str] = ""
     list_item_link_css: ClassVar[str] = ""
     list_item_date_css: ClassVar[str] = ""
+    #: which pages need a real browser ("list", "article"); any makes the crawl start one
+    #: (newsbot/browser.py, docs/browser.md).  Empty: everything stays on the plain downloader.
+    browser_pages: ClassVar[frozenset[str]] = frozenset()
+    #: a "더보기" (load more) button to press on rendered pages until it is gone
+    browser_more_css: ClassVar[str] = ""
 
     accepted_arguments: ClassVar[frozenset[str]] = frozenset(
         {"start_urls", "urls", "max_pages", "base_url", "since", "until"}
@@ -107,6 +112,24 @@ class NewsSpider(scrapy.Spider):
         hosts = {urlsplit(u).hostname for u in [*self.start_urls, *self.article_urls, self.base_url] if u}
         self.allowed_domains = sorted(h for h in hosts if h)
 
+    @classmethod
+    def update_settings(cls, settings) -> None:
+        super().update_settings(settings)
+        if cls.browser_pages:
+            # "spider" priority: a -s BROWSER_ENABLED=0 on the command line still wins.
+            settings.set("BROWSER_ENABLED", True, priority="spider")
+        if settings.getbool("BROWSER_ENABLED") and not settings.get("REPLAY_WARC"):
+            # Here, before the crawl starts, a missing Chromium is one usage-error line.
+            from newsbot.browser import find_chromium
+
+            find_chromium(settings.get("BROWSER_EXECUTABLE"))
+
+    def browser_meta(self, kind: str) -> dict:
+        """Request meta for a page of this kind: a browser request when the spider opted in."""
+        if kind not in self.browser_pages:
+            return {}
+        return {"newsbot_browser": {"more_css": self.browser_more_css} if self.browser_more_css else True}
+
     def canonicalize(self, url: str) -> str:
         """The one spelling of an article URL that dedupe and ids use."""
         return canonicalize_url(url, self.canonical_drop_params)
@@ -119,7 +142,7 @@ class NewsSpider(scrapy.Spider):
             return
         self.list_walk()  # opens the walk in the state store before the first list page
         for url in self.list_start_urls():
-            yield scrapy.Request(url, callback=self.parse_list)
+            yield self.list_request(url)
 
     def list_start_urls(self) -> list[str]:
         """Where list walks begin.  Families whose CMS filters lists by date or id override
@@ -138,7 +161,11 @@ class NewsSpider(scrapy.Spider):
             self._walk.finish()
 
     # -- list pages ----------------------------------------------------------
+    def list_request(self, url: str) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_list, meta=self.browser_meta("list"))
+
     def article_request(self, url: str, **kwargs) -> scrapy.Request:
+        kwargs["meta"] = {**self.browser_meta("article"), **kwargs.get("meta", {})}
         kwargs.setdefault("errback", self.article_failed)
         # Articles before further list pages: a crawl cut short still has whole articles.
         return scrapy.Request(url, callback=self.parse_article, priority=10, **kwargs)
@@ -203,7 +230,7 @@ class NewsSpider(scrapy.Spider):
             return
         next_url = self.next_list_url(response)
         if next_url:
-            yield scrapy.Request(next_url, callback=self.parse_list)
+            yield self.list_request(next_url)
 
     # -- articles ------------------------------------------------------------
     def parse_article(self, response: Response):

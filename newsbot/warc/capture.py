@@ -92,6 +92,10 @@ class WarcCaptureMiddleware:
         return cls(crawler)
 
     def process_response(self, request, response, spider=None):
+        if "newsbot_browser_archived" in response.flags:
+            # A rendered page: newsbot/browser.py archived what the browser received and,
+            # apart, the DOM it built; this body is that DOM, not what a server sent.
+            return response
         # Popped, not read: meta is copied to a redirect's next request, where a stale
         # phrase must not be reused.  No phrase (another handler): the standard one.
         reason = request.meta.pop(REASON_META_KEY, None)

@@ -1,0 +1,281 @@
+"""Pages that need a browser: a real Chromium (Debian's) via scrapy-playwright, opt-in.
+
+The fixture outlet ``tests/fixtures/jsnews`` builds its article list with JavaScript from
+a JSON endpoint and hides the rest behind a "더보기" button; its articles are plain HTML.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from newsbot.testing.localsite import LocalSite, Route, load_routes
+from tests.conftest import FIXTURES
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(
+    shutil.which("chromium") is None and not shutil.which(CHROMIUM),
+    reason="no Chromium here (apt-get install chromium; .ci/run installs it, so CI runs these)",
+)
+
+JSNEWS = FIXTURES / "jsnews"
+SPIDERS = {"SPIDER_MODULES": "tests.browser_spiders"}
+ARTICLE_IDS = ["5101", "5102", "5103", "5104", "5105"]
+
+
+@pytest.fixture
+def jsnews_site():
+    with LocalSite(load_routes(JSNEWS)) as site:
+        yield site
+
+
+def warc_records(paths) -> list:
+    """(rec_type, warc headers, http headers, payload bytes) of every record, in order."""
+    rows = []
+    for path in paths:
+        with path.open("rb") as fh:
+            for record in ArchiveIterator(fh):
+                rows.append((record.rec_type, record.rec_headers, record.http_headers,
+                             record.content_stream().read()))
+    return rows
+
+
+def test_rendering_finds_every_article_and_articles_stay_on_the_plain_downloader(jsnews_site, crawl):
+    result = crawl("jsnews", "-a", f"base_url={jsnews_site.base_url}", settings=SPIDERS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = result.records("jsnews")
+    assert sorted(r["article_id"] for r in records) == ARTICLE_IDS
+    first = {r["article_id"]: r for r in records}["5105"]
+    assert first["title"] == "시흥시, 갯골 생태공원 야간 개방 연장"
+    assert first["published_at"] == "2024-09-12T17:40:00+09:00"
+
+    stats = result.stats()
+    # three list pages through the browser (the third is empty and ends the walk) ...
+    assert stats["newsbot/browser/pages_rendered"] == 3
+    assert stats["playwright/page_count"] == 3
+    assert stats["playwright/page_count/closed"] == 3
+    assert stats["newsbot/list_pages"] == 3
+    assert stats["newsbot/list_pages_without_articles"] == 1
+    # ... the "더보기" button was pressed once on page 1 (chunk 2), and the articles
+    # themselves came through the plain downloader: 5 documents the browser never saw.
+    assert stats["playwright/request_count/resource_type/fetch"] == 4
+    assert stats["playwright/request_count/navigation"] == 3
+    assert sorted(t for t in jsnews_site.requests if "list.json" in t) == [
+        "/news/list.json?page=1&chunk=1", "/news/list.json?page=1&chunk=2",
+        "/news/list.json?page=2&chunk=1", "/news/list.json?page=3&chunk=1",
+    ]
+    assert sorted(t for t in jsnews_site.requests if "view.php" in t) == [
+        f"/news/view.php?idx={i}" for i in ARTICLE_IDS
+    ]
+
+
+def test_rendering_off_finds_no_article(jsnews_site, crawl):
+    result = crawl("jsnews", "-a", f"base_url={jsnews_site.base_url}", settings={**SPIDERS, "BROWSER_ENABLED": "0"})
+    # 3: the crawl report's "no articles found" status, where that extension is enabled
+    assert result.returncode in (0, 3), result.stderr[-3000:]
+    assert result.records("jsnews") == []
+    stats = result.stats()
+    assert stats["newsbot/list_pages_without_articles"] == 1
+    assert stats["newsbot/browser/not_rendered"] == 1
+    assert "playwright/page_count" not in stats
+    assert not any("list.json" in t for t in jsnews_site.requests)  # no script ran
+    assert result.stderr.count("Browser rendering is off (BROWSER_ENABLED=0)") == 1
+
+
+def test_archive_holds_what_the_browser_received_and_what_it_rendered(jsnews_site, crawl):
+    result = crawl("jsnews", "-a", f"base_url={jsnews_site.base_url}", "-a", "max_pages=1", settings=SPIDERS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = warc_records(result.warcs("jsnews"))
+    base = jsnews_site.base_url
+    responses = {h.get_header("WARC-Target-URI"): (h, http, body) for t, h, http, body in records if t == "response"}
+    requests = {h.get_header("WARC-Concurrent-To"): h.get_header("WARC-Target-URI")
+                for t, h, _, _ in records if t == "request"}
+
+    # Every response the browser received, as the server sent it (bodies decoded by the
+    # browser: the encoding header is kept renamed, the length fits the stored body).
+    list_url, json_url = f"{base}/news/list.php", f"{base}/news/list.json?page=1&chunk=1"
+    list_headers, list_http, list_body = responses[list_url]
+    assert list_http.statusline == "200 OK"
+    assert list_body == (JSNEWS / "list.html").read_bytes()
+    assert b'href="/news/view.php' not in list_body  # the server sent no article links
+    _, json_http, json_body = responses[json_url]
+    assert json_body == (JSNEWS / "list_1_1.json").read_bytes()
+    assert json_http.get_header("Content-Type") == "application/json"
+    assert json_http.get_header("X-Archive-Orig-Content-Encoding") == "gzip"
+    assert json_http.get_header("Content-Encoding") is None
+    assert json_http.get_header("Content-Length") == str(len(json_body))
+    assert json.loads(responses[f"{base}/news/list.json?page=1&chunk=2"][2])["more"] is False
+    for url, (headers, _, _) in responses.items():
+        assert requests[headers.get_header("WARC-Record-ID")] == url  # each with its request record
+
+    # What the reader saw: the rendered DOM, its own record, referring to the document.
+    (conversion,) = [(h, body) for t, h, _, body in records if t == "conversion"]
+    conversion_headers, dom = conversion
+    assert conversion_headers.get_header("WARC-Target-URI") == list_url
+    assert conversion_headers.get_header("WARC-Refers-To") == list_headers.get_header("WARC-Record-ID")
+    assert conversion_headers.get_header("Content-Type") == "text/html; charset=utf-8"
+    text = dom.decode("utf-8")
+    assert [f'href="/news/view.php?idx={i}"' in text for i in ("5105", "5104", "5103", "5102")] == [True] * 4
+
+    # The JSON record of each article points at its plain response record.
+    by_id = {h.get_header("WARC-Record-ID"): h.get_header("WARC-Target-URI")
+             for t, h, _, _ in records if t == "response"}
+    for article in result.records("jsnews"):
+        assert by_id[article["warc_record_id"]] == article["url"]
+
+    for warc in result.warcs("jsnews"):
+        check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(warc)],
+                               capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "digest fail" not in check.stdout
+
+
+def test_missing_chromium_is_one_clear_error(jsnews_site, crawl):
+    result = crawl("jsnews", "-a", f"base_url={jsnews_site.base_url}",
+                   settings={**SPIDERS, "BROWSER_EXECUTABLE": "/nonexistent/chromium"})
+    assert result.returncode == 2
+    errors = [line.split(": error: ", 1)[1] for line in result.stderr.splitlines() if ": error: " in line]
+    assert errors == ["BROWSER_EXECUTABLE='/nonexistent/chromium': no such program; "
+                      "install Chromium (apt-get install chromium) or point BROWSER_EXECUTABLE at it"]
+    assert "Traceback" not in result.stderr
+    assert jsnews_site.requests == []
+
+
+def test_a_page_that_hangs_times_out_cleanly_and_is_counted(crawl):
+    release = threading.Event()
+
+    def never_answers(handler):
+        release.wait(30)  # holds the JSON request open: the page never becomes idle
+
+    routes = load_routes(JSNEWS)
+    routes["/news/list.json?page=2&chunk=1"] = Route(handler=never_answers)
+    with LocalSite(routes) as site:
+        try:
+            result = crawl("jsnews", "-a", f"base_url={site.base_url}",
+                           settings={**SPIDERS, "BROWSER_TIMEOUT": "2"}, timeout=90)
+        finally:
+            release.set()
+    assert result.returncode == 0, result.stderr[-3000:]
+    # page 1's four articles are archived and recorded; page 2 gave up, nothing after it
+    assert sorted(r["article_id"] for r in result.records("jsnews")) == ["5102", "5103", "5104", "5105"]
+    stats = result.stats()
+    assert stats["newsbot/browser/timeouts"] == 1
+    assert stats["newsbot/browser/pages_rendered"] == 1
+    assert stats["playwright/page_count"] == stats["playwright/page_count/closed"] == 2
+    gave_up = [line for line in result.stderr.splitlines() if "Browser gave up on" in line]
+    assert len(gave_up) == 1
+    assert f"Browser gave up on {site.base_url}/news/list.php?page=2 after 2s" in gave_up[0]
+    assert "Error downloading" not in result.stderr
+
+
+# -- no leaks over a long rendered crawl ---------------------------------------------
+def process_table() -> dict[int, tuple[int, str, int]]:
+    """pid -> (parent pid, command name, resident bytes) of every process, from /proc."""
+    import os
+    from pathlib import Path
+
+    page = os.sysconf("SC_PAGE_SIZE")
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            statm = (entry / "statm").read_text().split()
+        except OSError:
+            continue  # gone meanwhile
+        name = stat[stat.index("(") + 1: stat.rindex(")")]
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        table[int(entry.name)] = (ppid, name, int(statm[1]) * page)
+    return table
+
+
+def browser_processes(root: int) -> dict[int, int]:
+    """pid -> RSS of the Chromium processes descending from ``root``."""
+    table = process_table()
+    found, frontier = {}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, name, rss) in table.items():
+            if ppid == parent:
+                frontier.append(pid)
+                if "chrom" in name:
+                    found[pid] = rss
+    return found
+
+
+def article_per_idx(handler):
+    idx = handler.path.rsplit("=", 1)[-1]
+    body = (f'<html><head><meta charset="utf-8"><title>기사 {idx}</title></head><body>'
+            f'<div class="titleWrap"><strong>시정 소식 {idx}호</strong></div>'
+            f'<div class="registModifyDate"><ul><li>기사등록 2024-09-01 10:00:00</li></ul></div>'
+            f'<div id="viewContent"><p>소식 {idx}의 본문입니다.</p></div></body></html>').encode()
+    handler._send(200, body, "text/html; charset=utf-8", [])
+
+
+def test_two_hundred_rendered_pages_keep_the_browser_bounded(tmp_path):
+    from tests.conftest import REPO, TEST_SETTINGS
+
+    pages = 200
+    with LocalSite({"/news/view.php": Route(handler=article_per_idx)}) as site:
+        urls = ",".join(site.url(f"/news/view.php?idx={i}") for i in range(1, pages + 1))
+        settings = {**TEST_SETTINGS, **SPIDERS, "OUTPUT_DIR": str(tmp_path / "output"),
+                    "CONCURRENT_REQUESTS": "8", "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
+                    "ROBOTSTXT_OBEY": "0", "LOG_LEVEL": "INFO"}
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "jsnews_rendered", "-a", f"urls={urls}"]
+        for name, value in settings.items():
+            cmd += ["-s", f"{name}={value}"]
+        crawl = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stderr_lines: list[str] = []
+        reader = threading.Thread(target=lambda: stderr_lines.extend(crawl.stderr), daemon=True)
+        reader.start()
+        samples, seen = [], set()
+        try:
+            while crawl.poll() is None:
+                procs = browser_processes(crawl.pid)
+                seen |= set(procs)
+                if procs:
+                    samples.append((len(procs), sum(procs.values())))
+                threading.Event().wait(0.1)
+            crawl.wait(timeout=180)
+        finally:
+            if crawl.poll() is None:
+                crawl.kill()
+        reader.join(10)
+    stderr = "".join(stderr_lines)
+    assert crawl.returncode == 0, stderr[-3000:]
+
+    from tests.conftest import CrawlResult
+
+    result = CrawlResult(crawl.returncode, "", stderr, tmp_path / "output")
+    assert len(result.records("jsnews_rendered")) == pages
+    stats = result.stats()
+    assert stats["newsbot/browser/pages_rendered"] == pages
+    assert stats["playwright/page_count"] == stats["playwright/page_count/closed"] == pages
+    assert stats["playwright/context_count"] == 1
+    assert stats["playwright/page_count/max_concurrent"] <= 8
+
+    # Bounded while running: process count and memory in the last third of the crawl are
+    # no worse than in the first third (a leak of pages or contexts would grow both).
+    assert len(samples) >= 9, samples
+    third = len(samples) // 3
+    early, late = samples[:third], samples[-third:]
+    print(f"chromium processes max {max(n for n, _ in samples)}, "
+          f"RSS early max {max(r for _, r in early) >> 20} MiB, late max {max(r for _, r in late) >> 20} MiB")
+    assert max(n for n, _ in samples) <= 20
+    assert max(n for n, _ in late) <= max(n for n, _ in early) + 2
+    assert max(r for _, r in late) <= 1.5 * max(r for _, r in early)
+    # and nothing left behind after the crawl (helpers may take a moment to notice)
+    for _ in range(50):
+        table = process_table()
+        alive = sorted(f"{pid} {table[pid][1]}" for pid in seen if pid in table and "chrom" in table[pid][1])
+        if not alive:
+            break
+        threading.Event().wait(0.1)
+    assert alive == []
