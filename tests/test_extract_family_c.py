@@ -44,6 +44,7 @@ def test_date_with_slashes_is_not_split_as_a_byline():
     assert (record["author"], record["published_at"]) == ("김가람", "2024-07-10T08:15:00+09:00")
 
 
-def test_unknown_layout_flags_every_required_field():
+def test_unknown_header_layout_flags_title_and_date_and_keeps_the_body():
     record = extract("view_1065580000000003.html", "/news/newsview.php?ncode=1065580000000003")
-    assert record["extraction_warnings"] == ["title", "published_at", "body"]
+    assert record["extraction_warnings"] == ["title", "published_at"]
+    assert record["body"] == "[뉴스스텝] 세종시교육청이 교원 연수를 열었다."
