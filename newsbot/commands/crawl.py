@@ -3,13 +3,24 @@
 Scheduled runs (cron, systemd, Scrapyd) only see the exit status.  Any component can
 ask for a failing status by setting the stat ``newsbot/exit_status`` (the highest wins);
 the reasons are logged by whoever sets it.
+
+Usage errors (an unknown spider or argument, a malformed URL, a ``REPLAY_WARC`` that is
+missing or no WARC, an ``OUTPUT_DIR`` that cannot be written) end the command before
+anything is written: one ``newsbot: error: ...`` line on stderr, exit status 2, no
+traceback.  Spiders report bad arguments by raising :class:`scrapy.exceptions.UsageError`.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
 
 EXIT_STATUS_STAT = "newsbot/exit_status"
+USAGE_EXIT_STATUS = 2
 
 
 def request_exit_status(stats, status: int) -> None:
@@ -17,14 +28,86 @@ def request_exit_status(stats, status: int) -> None:
     stats.max_value(EXIT_STATUS_STAT, status)
 
 
+def check_replay_source(location: str) -> None:
+    """A ``REPLAY_WARC`` that does not exist or holds no WARC is a usage error, found now."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    from newsbot.warc.reader import ArchiveError, warc_paths
+
+    try:
+        paths = warc_paths(location)
+    except ArchiveError as exc:
+        raise UsageError(f"REPLAY_WARC: {exc}") from None
+    for path in paths:
+        try:
+            with path.open("rb") as fh:
+                first = next(iter(ArchiveIterator(fh)), None)
+        except (ArchiveLoadFailed, OSError, ValueError, EOFError) as exc:
+            raise UsageError(f"REPLAY_WARC: {path} is not a readable WARC file ({exc})".replace("\n", " ")) from None
+        # warcio reads anything line-based as the older ARC format: only WARC is an archive here.
+        if first is None or not first.format.startswith("warc"):
+            raise UsageError(f"REPLAY_WARC: {path} is not a WARC file (no WARC record at its start)")
+
+
+def check_output_dir(location: str) -> None:
+    """``OUTPUT_DIR`` must be (or be creatable as) a directory this process can write."""
+    path = Path(location).absolute()
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"OUTPUT_DIR {location}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"OUTPUT_DIR {location}: {existing} is not writable")
+
+
 class Command(ScrapyCrawlCommand):
     def run(self, args, opts) -> None:
         if len(args) != 1:
             return super().run(args, opts)
+        try:
+            self.preflight(args[0])
+        except UsageError as exc:
+            return self.usage_failed(str(exc))
         crawler = self._create_crawler(args[0])
-        self.crawler_process.crawl(crawler, **opts.spargs)
+        self._usage_error: str | None = None
+        crawling = self.crawler_process.crawl(crawler, **opts.spargs)
+        if hasattr(crawling, "addErrback"):  # a Deferred (Twisted reactor without asyncio)
+            crawling.addErrback(self._catch_usage_error)
+        else:  # an asyncio Task
+            crawling.add_done_callback(self._catch_usage_error_task)
         self.crawler_process.start()
+        if self._usage_error is not None:
+            return self.usage_failed(self._usage_error)
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
-        if crawler.stats is not None:
-            self.exitcode = max(self.exitcode, crawler.stats.get_value(EXIT_STATUS_STAT, 0))
+        stats = crawler.__dict__.get("stats")
+        if stats is not None:
+            self.exitcode = max(self.exitcode, stats.get_value(EXIT_STATUS_STAT, 0))
+
+    def preflight(self, spider_name: str) -> None:
+        """What can be checked before the crawl starts (and writes anything)."""
+        known = self.crawler_process.spider_loader.list()
+        if spider_name not in known:
+            raise UsageError(f"unknown spider {spider_name!r} (known: {', '.join(sorted(known))})")
+        if self.settings.get("REPLAY_WARC"):
+            check_replay_source(self.settings.get("REPLAY_WARC"))
+        check_output_dir(self.settings.get("OUTPUT_DIR") or "output")
+
+    def _catch_usage_error(self, failure):
+        # A spider's __init__ rejecting its arguments: reported once, below, as a usage error.
+        if failure.check(UsageError):
+            self._usage_error = str(failure.value)
+            return None
+        return failure
+
+    def _catch_usage_error_task(self, task) -> None:
+        exc = None if task.cancelled() else task.exception()  # retrieved: asyncio logs nothing more
+        if isinstance(exc, UsageError):
+            self._usage_error = str(exc)
+
+    def usage_failed(self, message: str) -> None:
+        sys.stderr.write(f"newsbot: error: {message}\n")
+        sys.stderr.flush()
+        self.exitcode = USAGE_EXIT_STATUS
