@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 SITE   ?= gginews
 ARGS   ?=
 
-.PHONY: install crawl test demo sample list clean
+.PHONY: install pywb crawl test demo sample list clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +17,26 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# pywb (tests/test_pywb.py replays crawls with it) pins libraries the crawler's venv cannot
+# share (redis 2.x), so it gets a virtualenv of its own.
+PYWB_VENV ?= .venv-pywb
+PYWB_SPEC ?= pywb>=2.10,<2.11
+
+$(PYWB_VENV)/.installed: | $(BIN)/python
+	$(PYTHON) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/python -m pip install --quiet "$(PYWB_SPEC)"
+	touch $@
+
+## pywb: the replay server the archive tests (and you) can open crawls in
+pywb: $(PYWB_VENV)/.installed
+
 ## crawl SITE=<spider> [ARGS='-a since=...']: a polite live crawl into output/
 crawl: install
 	$(BIN)/scrapy crawl $(SITE) $(ARGS)
 
 ## test: the whole test suite (the command CI runs)
-test: install
-	$(BIN)/python -m pytest
+test: install pywb
+	NEWSBOT_PYWB_VENV=$(PYWB_VENV) $(BIN)/python -m pytest
 
 ## demo: offline run from the sample archive the repo ships, into output/demo/
 demo: install
@@ -38,4 +51,4 @@ list: install
 	$(BIN)/scrapy list
 
 clean:
-	rm -rf $(VENV) output/demo .pytest_cache
+	rm -rf $(VENV) $(PYWB_VENV) output/demo .pytest_cache
