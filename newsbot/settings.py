@@ -49,6 +49,8 @@ REMOTE_CONTROL_ENABLED = False
 OUTPUT_DIR = os.environ.get("NEWSBOT_OUTPUT_DIR", "output")
 WARC_ENABLED = True
 WARC_MAX_SIZE = 1024**3          # roll over to a new .warc.gz after 1 GB
+JSONL_MAX_SIZE = 128 * 1024**2   # start a new .jsonl after 128 MB (0: one file per run)
+LATEST_ENABLED = True            # keep OUTPUT_DIR/<site>/latest.sqlite3 + latest.jsonl (docs/records.md)
 WARC_COMPRESS_LEVEL = 6          # zlib level per record
 WARC_REVISITS = True             # an unchanged payload is a revisit record (warc/digests.sqlite3)
 WARC_CDXJ = True                 # a CDXJ index beside each finished .warc.gz
@@ -105,7 +107,9 @@ ITEM_PIPELINES = {
     # new / updated (next version) / duplicate, by content digest against the state store
     "newsbot.pipelines.dedupe.DedupePipeline": 360,
     "newsbot.pipelines.warnings.ExtractionWarningsPipeline": 400,
+    "newsbot.pipelines.enrich.EnrichPipeline": 450,            # regions, topics, schema_version
     "newsbot.pipelines.jsonlines.JsonLinesPipeline": 800,
+    "newsbot.pipelines.latest.LatestViewPipeline": 850,        # OUTPUT_DIR/<site>/latest.{sqlite3,jsonl}
     "newsbot.pipelines.state.RecordedStatePipeline": 900,
 }
 

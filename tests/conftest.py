@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from newsbot.schema import validate_record
 from newsbot.testing.localsite import LocalSite, load_routes
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,6 +50,8 @@ class CrawlResult:
         rows = []
         for path in sorted((self.output_dir / site / "jsonl").glob("*.jsonl")):
             rows.extend(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
+        for row in rows:
+            validate_record(row)  # every record any crawl test produces meets the schema
         return rows
 
     def warcs(self, site: str) -> list[Path]:

@@ -1,5 +1,8 @@
 """Parsed articles as JSON Lines: ``OUTPUT_DIR/<site>/jsonl/<site>-<UTC>-<serial>.jsonl``.
 
+A file is closed and the next one started once it reaches ``JSONL_MAX_SIZE`` bytes
+(0: never), so a consumer can follow finished files by name order.
+
 Each record is written with one ``write(2)`` on an ``O_APPEND`` descriptor, so a process
 killed at any moment leaves whole lines behind (at worst, the record in flight is absent
 and the article is not marked recorded, so the next run fetches it again).
@@ -16,10 +19,10 @@ from newsbot.output import create_unique, site_dir
 
 #: key order of every record; fields an item lacks are written as null
 RECORD_FIELDS = (
-    "id", "content_digest", "site", "article_id", "url", "canonical_url", "section",
+    "schema_version", "id", "version", "content_digest", "site", "article_id", "url", "canonical_url", "section",
     "title", "subtitle", "author",
     "published_at", "published_at_raw", "modified_at", "modified_at_raw",
-    "body", "body_en", "captions", "images",
+    "body", "body_en", "captions", "images", "regions", "topics",
     "crawled_at", "warc_filename", "warc_record_id", "extraction_warnings",
 )
 
@@ -36,6 +39,8 @@ class JsonLinesPipeline:
         self.crawler = crawler
         self.fd: int | None = None
         self.path = None
+        self.max_size = crawler.settings.getint("JSONL_MAX_SIZE")
+        self.size = 0
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -44,6 +49,8 @@ class JsonLinesPipeline:
     def _open(self):
         site = self.crawler.spider.name
         self.fd, self.path = create_unique(site_dir(self.crawler.settings, site, "jsonl"), site, ".jsonl")
+        self.size = 0
+        self.crawler.stats.inc_value("newsbot/jsonl_files")
 
     def process_item(self, item):
         if self.fd is None:
@@ -53,6 +60,9 @@ class JsonLinesPipeline:
         if written != len(data):
             raise OSError(f"short write to {self.path}: {written} of {len(data)} bytes")
         self.crawler.stats.inc_value("newsbot/items_written")
+        self.size += written
+        if self.max_size and self.size >= self.max_size:
+            self.close_spider()  # rotate: the next record starts a new file
         return item
 
     def close_spider(self):

@@ -6,4 +6,5 @@ from newsbot.spiders.families.family_e import FamilyESpider
 class IdominSpider(FamilyESpider):
     name = "idomin"
     outlet = "경남도민일보"
+    home_region = "경상남도"  # settles shared district names (중구, 광주시 ...): docs/records.md
     base_url = "https://www.idomin.com"

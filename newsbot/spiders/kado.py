@@ -6,4 +6,5 @@ from newsbot.spiders.families.family_e import FamilyESpider
 class KadoSpider(FamilyESpider):
     name = "kado"
     outlet = "강원도민일보"
+    home_region = "강원특별자치도"  # settles shared district names (중구, 광주시 ...): docs/records.md
     base_url = "https://www.kado.net"

@@ -1,0 +1,45 @@
+"""Keeps the site's ``latest`` view (:mod:`newsbot.latest`) up to date, record by record,
+and exports ``latest.jsonl`` when the run ends.  ``LATEST_ENABLED=0`` turns it off."""
+
+from __future__ import annotations
+
+import logging
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import NotConfigured
+
+from newsbot.latest import LatestView
+from newsbot.output import site_dir
+from newsbot.pipelines.jsonlines import record_json
+
+logger = logging.getLogger(__name__)
+
+
+class LatestViewPipeline:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.view: LatestView | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("LATEST_ENABLED", True):
+            raise NotConfigured("LATEST_ENABLED is off")
+        return cls(crawler)
+
+    def process_item(self, item):
+        if self.view is None:
+            self.view = LatestView(site_dir(self.crawler.settings, self.crawler.spider.name) / "latest.sqlite3")
+        text = record_json(item)  # the same bytes as the JSON Lines record
+        self.view.upsert(ItemAdapter(item), text)
+        self.crawler.stats.inc_value("newsbot/latest/upserts")
+        return item
+
+    def close_spider(self):
+        if self.view is None:
+            return
+        target = self.view.path.with_name("latest.jsonl")
+        lines = self.view.export_jsonl(target)
+        self.crawler.stats.set_value("newsbot/latest/articles", lines)
+        logger.info("Latest view: %d article(s) in %s", lines, target)
+        self.view.close()
+        self.view = None
