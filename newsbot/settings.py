@@ -116,6 +116,8 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     # A write error (disk full) surfacing as an item error stops the run: newsbot/faults/storage.py
     "newsbot.faults.storage.StorageGuard": 0,
+    # No Public Suffix List download at run time (Scrapy's cookies via tldextract): newsbot/faults/offline.py
+    "newsbot.faults.offline.OfflineSuffixList": 0,
     # End-of-run report (terminal + JSON), progress lines, exit status: newsbot/extensions/report.py
     "newsbot.extensions.report.CrawlReport": 10,
 }
