@@ -52,7 +52,8 @@ class ArticlePage:
     @classmethod
     def from_html(cls, html: str | bytes, url: str) -> ArticlePage:
         if isinstance(html, bytes):
-            return cls(url, Selector(body=html, type="html"))
+            # parsel refuses an empty body; an empty page is a page with nothing on it
+            return cls(url, Selector(body=html or b"<html></html>", type="html"))
         return cls(url, Selector(text=html, type="html"))
 
     # -- helpers -------------------------------------------------------------
