@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -37,29 +38,41 @@ def crawl_fixture_site(tmp_path_factory, spider: str, *args: str) -> Crawled:
         return Crawled(site, result, spider)
 
 
-@pytest.fixture(scope="module")
-def voicekorea(tmp_path_factory):
-    return crawl_fixture_site(tmp_path_factory, "voicekorea")
+FAMILY_SITES = ("voicekorea", "breaknews_gn", "newsstep", "firstnews", "idomin")
 
 
 @pytest.fixture(scope="module")
-def breaknews(tmp_path_factory):
-    return crawl_fixture_site(tmp_path_factory, "breaknews_gn")
+def crawled(tmp_path_factory) -> dict[str, Crawled]:
+    # The five crawls are independent processes on their own ports: run them side by side
+    # (most of each one's time is Scrapy starting up).
+    with ThreadPoolExecutor(max_workers=len(FAMILY_SITES)) as pool:
+        futures = {name: pool.submit(crawl_fixture_site, tmp_path_factory, name) for name in FAMILY_SITES}
+        return {name: future.result() for name, future in futures.items()}
 
 
 @pytest.fixture(scope="module")
-def newsstep(tmp_path_factory):
-    return crawl_fixture_site(tmp_path_factory, "newsstep")
+def voicekorea(crawled):
+    return crawled["voicekorea"]
 
 
 @pytest.fixture(scope="module")
-def firstnews(tmp_path_factory):
-    return crawl_fixture_site(tmp_path_factory, "firstnews")
+def breaknews(crawled):
+    return crawled["breaknews_gn"]
 
 
 @pytest.fixture(scope="module")
-def idomin(tmp_path_factory):
-    return crawl_fixture_site(tmp_path_factory, "idomin")
+def newsstep(crawled):
+    return crawled["newsstep"]
+
+
+@pytest.fixture(scope="module")
+def firstnews(crawled):
+    return crawled["firstnews"]
+
+
+@pytest.fixture(scope="module")
+def idomin(crawled):
+    return crawled["idomin"]
 
 
 def test_scrapy_list_shows_every_outlet():
@@ -242,3 +255,16 @@ def test_idomin_nd_soft_both_skins(idomin):
     assert older["body"] == "통영시가 섬 주민의 여객선 운임을 내년부터 전액 지원한다.\n대상은 욕지도와 한산도 등 유인도 주민이다."
     assert "/news/articleView.html?idxno=899000" not in idomin.requests  # aside box, not the list
     assert idomin.stats["newsbot/items_written"] == 3
+
+
+def test_nd_soft_outlets_start_at_their_all_articles_list():
+    from newsbot.spiders.idomin import IdominSpider
+    from newsbot.spiders.jejusori import JejusoriSpider
+    from newsbot.spiders.kado import KadoSpider
+
+    starts = {cls.name: (cls().start_urls, cls().allowed_domains) for cls in (IdominSpider, KadoSpider, JejusoriSpider)}
+    assert starts == {
+        "idomin": (["https://www.idomin.com/news/articleList.html?view_type=sm"], ["www.idomin.com"]),
+        "kado": (["https://www.kado.net/news/articleList.html?view_type=sm"], ["www.kado.net"]),
+        "jejusori": (["https://www.jejusori.net/news/articleList.html?view_type=sm"], ["www.jejusori.net"]),
+    }
