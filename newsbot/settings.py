@@ -120,6 +120,8 @@ EXTENSIONS = {
     "newsbot.faults.offline.OfflineSuffixList": 0,
     # End-of-run report (terminal + JSON), progress lines, exit status: newsbot/extensions/report.py
     "newsbot.extensions.report.CrawlReport": 10,
+    # JOBDIR after a kill -9: discard the unsaved queue instead of failing on it (newsbot/state/jobdir.py)
+    "newsbot.state.jobdir.JobdirGuard": 20,
 }
 
 # -- incremental runs, backfills, resume, report (docs/scheduling.md) ----------------
