@@ -1,0 +1,335 @@
+"""newsbot's full pipeline against bare Scrapy, side by side, on one generated outlet.
+
+    .venv/bin/python benchmarks/pipeline_vs_bare.py                  # 5,000 articles
+    .venv/bin/python benchmarks/pipeline_vs_bare.py --articles 50000 # peak RSS must not grow
+
+One run: serve a generated family-A outlet of N articles (benchmarks/sitegen.py, its
+own process on 127.0.0.1), crawl it (a) with a bare Scrapy spider that only follows
+links and (b) with ``gginews`` and every newsbot component (extraction, normalization,
+dedupe, WARC, JSON Lines), both at the same concurrency and with politeness delays off;
+then re-parse the archive (b) wrote.  Each crawl runs in a fresh process, so CPU time
+and peak RSS are that crawl's alone.  Prints a table; ``--json PATH`` saves the numbers.
+
+Numbers are only comparable within one run on one machine: run it on an idle machine,
+and read the ratio, not the absolute rates, when something else is running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent
+REPO = BENCHMARKS.parent
+
+
+# -- the crawl, in a child process -----------------------------------------------------------
+def _common_settings(concurrency: int) -> dict:
+    return {
+        "CONCURRENT_REQUESTS": concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        "DOWNLOAD_DELAY": 0,
+        "AUTOTHROTTLE_ENABLED": False,
+        "ROBOTSTXT_OBEY": True,
+        "LOG_LEVEL": "WARNING",
+        "TELNETCONSOLE_ENABLED": False,
+        "USER_AGENT": "newsbot-benchmark",
+    }
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_child(mode: str, base_url: str, output_dir: str, concurrency: int, result_path: str) -> None:
+    """Crawl once in this process and write what was measured to ``result_path``."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+    from scrapy.utils.project import get_project_settings
+
+    spider_args = {"base_url": base_url}
+    if mode in ("fetch", "bare"):
+        sys.path.insert(0, str(BENCHMARKS))
+        from bare_spider import BareSpider
+
+        settings = Settings(_common_settings(concurrency))
+        spidercls, articles_stat = BareSpider, "bare/articles"
+        if mode == "fetch":
+            spider_args["fetch_only"] = "1"
+    else:
+        from newsbot.spiders.gginews import GginewsSpider
+
+        settings = get_project_settings()
+        settings.setdict({**_common_settings(concurrency), "OUTPUT_DIR": output_dir}, priority="cmdline")
+
+        class TimedSpider(GginewsSpider):
+            """gginews, timing parse_article: HTML parse plus page object, per article."""
+
+            extraction_seconds = 0.0
+
+            def parse_article(self, response):
+                started = time.perf_counter()
+                results = list(super().parse_article(response))
+                TimedSpider.extraction_seconds += time.perf_counter() - started
+                return results
+
+        spidercls, articles_stat = TimedSpider, "newsbot/items_written"
+
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(spidercls)
+    # From scheduling the crawl to the reactor stopping: start-up of components, every
+    # page, and what closing costs (fsync, the CDXJ index of the last WARC), not imports.
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
+    process.crawl(crawler, **spider_args)
+    process.start()
+    seconds, cpu_seconds = time.perf_counter() - started, _cpu_seconds() - cpu_started
+
+    stats = crawler.stats.get_stats()
+    result = {
+        "mode": mode,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "pages": stats.get("response_received_count", 0),
+        "articles": stats.get(articles_stat, 0),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "finish_reason": stats.get("finish_reason"),
+        "errors": stats.get("log_count/ERROR", 0),
+    }
+    if mode == "full":
+        result["extraction_seconds"] = spidercls.extraction_seconds
+        result["items_duplicate"] = stats.get("newsbot/items_duplicate", 0)
+        result["extraction_warnings"] = stats.get("newsbot/items_with_extraction_warnings", 0)
+    Path(result_path).write_text(json.dumps(result))
+
+
+# -- the orchestra -----------------------------------------------------------------------------
+def _proc_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class GeneratedSite:
+    """benchmarks/sitegen.py in its own process; ``base_url`` once it listens."""
+
+    def __init__(self, articles: int):
+        self.process = subprocess.Popen(
+            [sys.executable, str(BENCHMARKS / "sitegen.py"), "--articles", str(articles)],
+            stdout=subprocess.PIPE, text=True,
+        )
+        line = self.process.stdout.readline()
+        if not line.startswith("PORT "):
+            self.process.kill()
+            raise RuntimeError(f"site generator did not start: {line!r}")
+        self.base_url = f"http://127.0.0.1:{int(line.split()[1])}"
+
+    def cpu_seconds(self) -> float:
+        return _proc_cpu_seconds(self.process.pid)
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def _child_env() -> dict:
+    # The checkout this script lives in, whatever newsbot the venv has installed.
+    return {**os.environ, "SCRAPY_SETTINGS_MODULE": "newsbot.settings",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+
+
+def crawl(mode: str, site: GeneratedSite, workdir: Path, concurrency: int, timeout: float = 7200) -> dict:
+    output_dir = workdir / mode
+    shutil.rmtree(output_dir, ignore_errors=True)
+    result_path = workdir / f"{mode}.json"
+    server_cpu = site.cpu_seconds()
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--base-url", site.base_url,
+           "--output-dir", str(output_dir), "--concurrency", str(concurrency), "--result", str(result_path)]
+    subprocess.run(cmd, cwd=REPO, env=_child_env(), check=True, timeout=timeout)
+    result = json.loads(result_path.read_text())
+    result["server_cpu_share"] = (site.cpu_seconds() - server_cpu) / result["seconds"]
+    result["output_dir"] = str(output_dir)
+    return result
+
+
+def reparse(warc_dir: Path, workdir: Path, timeout: float = 7200) -> dict:
+    """``scrapy reparse gginews WARC_DIR``, the command as a user runs it (start-up included)."""
+    output_dir = workdir / "reparse"
+    shutil.rmtree(output_dir, ignore_errors=True)
+    cmd = [sys.executable, "-m", "scrapy", "reparse", "gginews", str(warc_dir),
+           "-s", f"OUTPUT_DIR={output_dir}", "-s", "LOG_LEVEL=WARNING"]
+    started = time.perf_counter()
+    process = subprocess.Popen(cmd, cwd=REPO, env=_child_env())
+    deadline = started + timeout
+    while True:  # wait4: this child's own CPU time and peak RSS
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            process.kill()
+            raise TimeoutError(f"scrapy reparse did not finish in {timeout} s")
+        time.sleep(0.05)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"scrapy reparse exited with {os.waitstatus_to_exitcode(status)}")
+    articles = sum(1 for path in (output_dir / "gginews" / "jsonl").glob("*.jsonl")
+                   for _ in path.open("rb"))
+    return {"mode": "reparse", "seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "articles": articles, "peak_rss_mb": usage.ru_maxrss / 1024}
+
+
+def _du_mb(path: Path, pattern: str) -> float:
+    return sum(p.stat().st_size for p in path.rglob(pattern)) / 1e6
+
+
+def benchmark(articles: int, concurrency: int, workdir: Path, repeat: int = 1) -> dict:
+    site = GeneratedSite(articles)
+    modes = ("fetch", "bare", "full")
+    runs = {mode: [] for mode in modes}
+    try:
+        for _ in range(repeat):
+            # Side by side: alternate, so drift in the machine's load hits all alike.
+            for mode in modes:
+                result = crawl(mode, site, workdir, concurrency)
+                if mode == "full":
+                    gginews = Path(result["output_dir"]) / "gginews"
+                    result["warc_mb"] = _du_mb(gginews / "warc", "*.warc.gz")
+                    result["jsonl_mb"] = _du_mb(gginews / "jsonl", "*.jsonl")
+                runs[mode].append(result)
+    finally:
+        site.close()
+    # Best of the repeats: the least disturbed measurement of each.
+    best = {mode: max(runs[mode], key=lambda r: r["pages"] / r["seconds"]) for mode in modes}
+    best["reparse"] = reparse(Path(runs["full"][-1]["output_dir"]) / "gginews" / "warc", workdir)
+    return {"articles": articles, "concurrency": concurrency, "repeat": repeat, **best, "machine": machine()}
+
+
+def machine() -> dict:
+    import lxml.etree
+    import scrapy
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cpus": os.cpu_count(), "python": platform.python_version(),
+            "scrapy": scrapy.__version__, "lxml": ".".join(map(str, lxml.etree.LXML_VERSION[:3])),
+            "os": platform.platform(terse=True)}
+
+
+def summary(results: dict) -> dict:
+    """The headline numbers, flat: what the table prints and the smoke test checks."""
+    fetch, bare, full, reparse_run = (results[m] for m in ("fetch", "bare", "full", "reparse"))
+
+    def pages_per_second(run):
+        return run["pages"] / run["seconds"]
+
+    def cpu_per_1000(run):
+        return run["cpu_seconds"] / max(run["articles"], 1) * 1000
+
+    return {
+        "articles": results["articles"],
+        "fetch_pages_per_s": pages_per_second(fetch),
+        "bare_pages_per_s": pages_per_second(bare),
+        "full_pages_per_s": pages_per_second(full),
+        "ratio_full_to_bare": pages_per_second(full) / pages_per_second(bare),
+        # Both crawls are one single-threaded process: when the machine is busy, CPU time per
+        # page predicts the unloaded ratio better than wall-clock rates do.
+        "cpu_ratio_full_to_bare": cpu_per_1000(bare) / cpu_per_1000(full),
+        "fetch_cpu_s_per_1000": cpu_per_1000(fetch),
+        "bare_cpu_s_per_1000": cpu_per_1000(bare),
+        "full_cpu_s_per_1000": cpu_per_1000(full),
+        "extraction_ms_per_article": full["extraction_seconds"] / max(full["articles"], 1) * 1000,
+        "fetch_peak_rss_mb": fetch["peak_rss_mb"],
+        "bare_peak_rss_mb": bare["peak_rss_mb"],
+        "full_peak_rss_mb": full["peak_rss_mb"],
+        "reparse_articles_per_s": reparse_run["articles"] / reparse_run["seconds"],
+        "reparse_cpu_s_per_1000": cpu_per_1000(reparse_run),
+        "reparse_peak_rss_mb": reparse_run["peak_rss_mb"],
+    }
+
+
+def report(results: dict) -> str:
+    fetch, bare, full, reparse_run, m = (results[k] for k in ("fetch", "bare", "full", "reparse", "machine"))
+    numbers = summary(results)
+    columns = (fetch, bare, full)
+    rows = [
+        ("pages fetched", [f"{r['pages']:,}" for r in columns]),
+        ("articles", [f"{r['articles']:,}" for r in columns]),
+        ("seconds", [f"{r['seconds']:.1f}" for r in columns]),
+        ("pages/s", [f"{numbers[k]:.0f}" for k in ("fetch_pages_per_s", "bare_pages_per_s", "full_pages_per_s")]),
+        ("CPU s per 1,000 articles",
+         [f"{numbers[k]:.2f}" for k in ("fetch_cpu_s_per_1000", "bare_cpu_s_per_1000", "full_cpu_s_per_1000")]),
+        ("extraction ms/article", ["-", "-", f"{numbers['extraction_ms_per_article']:.2f}"]),
+        ("peak RSS MB", [f"{r['peak_rss_mb']:.0f}" for r in columns]),
+        ("server CPU, share of a core", [f"{r['server_cpu_share']:.2f}" for r in columns]),
+    ]
+    lines = [
+        f"newsbot benchmark: {results['articles']:,} articles, concurrency {results['concurrency']}, "
+        f"best of {results['repeat']}",
+        f"machine: {m['cpu']}, {m['cpus']} CPUs, {m['os']}, Python {m['python']}, Scrapy {m['scrapy']}, "
+        f"lxml {m['lxml']}",
+        "",
+        f"{'':30}{'fetch only':>13}{'bare Scrapy':>13}{'newsbot full':>14}",
+        *(f"{name:30}{a:>13}{b:>13}{c:>14}" for name, (a, b, c) in rows),
+        "",
+        f"full / bare throughput: {numbers['ratio_full_to_bare']:.2f}x "
+        f"(by CPU time per article: {numbers['cpu_ratio_full_to_bare']:.2f}x)",
+        f"archive: {full['warc_mb']:.1f} MB WARC, {full['jsonl_mb']:.1f} MB JSON Lines",
+        f"re-parse from WARC (scrapy reparse): {reparse_run['articles']:,} articles in "
+        f"{reparse_run['seconds']:.1f} s = {numbers['reparse_articles_per_s']:.0f} articles/s, "
+        f"CPU {numbers['reparse_cpu_s_per_1000']:.2f} s per 1,000, peak RSS {reparse_run['peak_rss_mb']:.0f} MB",
+    ]
+    problems = [f"{r['mode']}: finish_reason={r['finish_reason']}, {r['errors']} errors"
+                for r in columns if r["finish_reason"] != "finished" or r["errors"]]
+    problems += [f"{r['mode']}: {r['articles']} articles of {results['articles']}"
+                 for r in (*columns, reparse_run) if r["articles"] != results["articles"]]
+    if problems:
+        lines += ["", "WARNING: " + "; ".join(problems)]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=5000, help="articles on the generated site (default 5000)")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent requests, both crawls (default 16)")
+    parser.add_argument("--repeat", type=int, default=1, help="alternate bare/full this many times, keep the best")
+    parser.add_argument("--workdir", type=Path, help="keep outputs here (default: a temporary folder, removed)")
+    parser.add_argument("--json", type=Path, help="also write the numbers to this file")
+    parser.add_argument("--child", choices=("fetch", "bare", "full"), help=argparse.SUPPRESS)
+    parser.add_argument("--base-url", help=argparse.SUPPRESS)
+    parser.add_argument("--output-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        run_child(args.child, args.base_url, args.output_dir, args.concurrency, args.result)
+        return 0
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="newsbot-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        results = benchmark(args.articles, args.concurrency, workdir, args.repeat)
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(report(results))
+    if args.json:
+        args.json.write_text(json.dumps({"summary": summary(results), **results}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
