@@ -25,3 +25,8 @@ class NewsbotAddon:
             from newsbot.browser import configure as configure_browser
 
             configure_browser(settings)
+        if settings.get("REDIS_URL"):
+            # The one switch to N workers on a shared Redis: newsbot/distributed/, docs/cluster.md
+            from newsbot.distributed import configure as configure_cluster
+
+            configure_cluster(settings)

@@ -20,16 +20,23 @@ def utc_stamp(now: datetime | None = None) -> str:
     return (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
 
 
+#: a cluster worker's id (set by newsbot.distributed): O_EXCL cannot see files on other
+#: machines, so in a cluster the worker's name goes into every file name too
+worker_tag = ""
+
+
 def create_unique(directory: Path, site: str, suffix: str, stamp: str | None = None) -> tuple[int, Path]:
     """Create ``<site>-<UTC stamp>-<serial><suffix>`` exclusively; returns (fd, path).
 
     O_EXCL makes the name ours: a second process that picked the same stamp and serial
-    gets EEXIST and moves on to the next serial instead of sharing the file.
+    gets EEXIST and moves on to the next serial instead of sharing the file.  A cluster
+    worker's files are ``<site>-<UTC stamp>-<worker>-<serial><suffix>``.
     """
     directory.mkdir(parents=True, exist_ok=True)
     stamp = stamp or utc_stamp()
+    tag = f"-{worker_tag}" if worker_tag else ""
     for serial in range(100000):
-        path = directory / f"{site}-{stamp}-{serial:05d}{suffix}"
+        path = directory / f"{site}-{stamp}{tag}-{serial:05d}{suffix}"
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
         except FileExistsError:

@@ -22,8 +22,13 @@ def state_store(crawler) -> SqliteStateStore:
     store = getattr(crawler, "_newsbot_state", None)
     if store is None:
         site = crawler.spider.name
-        path = Path(crawler.settings.get("OUTPUT_DIR")) / site / "state.sqlite3"
-        store = SqliteStateStore(path, site)
+        if crawler.settings.get("REDIS_URL"):  # one store for a cluster's workers: docs/cluster.md
+            from newsbot.state.redis import RedisStateStore
+
+            store = RedisStateStore.from_crawler(crawler)
+        else:
+            path = Path(crawler.settings.get("OUTPUT_DIR")) / site / "state.sqlite3"
+            store = SqliteStateStore(path, site)
         crawler._newsbot_state = store
         crawler.signals.connect(store.close, signal=signals.engine_stopped, weak=False)
     return store

@@ -1,0 +1,100 @@
+"""Running one spider as N cooperating workers on a shared Redis (``-s REDIS_URL=...``).
+
+The switch is one setting: when ``REDIS_URL`` is set, :class:`newsbot.addon.NewsbotAddon`
+swaps in :class:`~newsbot.distributed.scheduler.ClusterScheduler` (scrapy-redis's
+scheduler and duplicate filter, with leases so a killed worker loses nothing) and
+:func:`newsbot.state.state_store` returns the Redis state store.  Without it nothing
+here is imported.
+
+Every key lives under ``<NEWSBOT_REDIS_PREFIX>:<spider>:`` (see :class:`ClusterKeys`);
+docs/cluster.md describes them and how to run a cluster.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+
+DEFAULT_PREFIX = "newsbot"
+#: seconds a worker counts as alive after its last heartbeat
+DEFAULT_WORKER_TTL = 15.0
+
+
+def cluster_enabled(settings) -> bool:
+    return bool(settings.get("REDIS_URL"))
+
+
+def redis_client(settings):
+    """A Redis client from ``REDIS_URL`` / ``REDIS_PARAMS``, as scrapy-redis builds it."""
+    from scrapy_redis.connection import get_redis_from_settings
+
+    return get_redis_from_settings(settings)
+
+
+@dataclass(frozen=True)
+class WorkerIdentity:
+    """Who holds a lease or a claim: a stable name plus a token new in every process.
+
+    The token is what proves liveness (the heartbeat key holds it), so a worker restarted
+    under the same ``NEWSBOT_WORKER_ID`` at once recognises its previous life's leases
+    and claims as abandoned, without waiting for the heartbeat to expire.
+    """
+
+    worker_id: str
+    token: str
+
+    @property
+    def owner(self) -> str:
+        return f"{self.worker_id}|{self.token}"
+
+
+def worker_identity(crawler) -> WorkerIdentity:
+    identity = getattr(crawler, "_newsbot_worker", None)
+    if identity is None:
+        worker_id = crawler.settings.get("NEWSBOT_WORKER_ID") or f"{socket.gethostname()}-{os.getpid()}"
+        identity = WorkerIdentity(str(worker_id), uuid.uuid4().hex)
+        crawler._newsbot_worker = identity
+    return identity
+
+
+class ClusterKeys:
+    """Redis key names of one spider's cluster state."""
+
+    def __init__(self, prefix: str, spider: str):
+        base = f"{prefix}:{spider}"
+        self.requests = f"{base}:requests"        # zset: the shared request queue (scrapy-redis)
+        self.inflight = f"{base}:inflight"        # hash: lease -> serialized request
+        self.lease_seq = f"{base}:lease-seq"      # counter for lease names
+        self.run = f"{base}:run"                  # string: id of the run in progress
+        self.worker_prefix = f"{base}:worker:"    # + worker id -> token (expires)
+        self.articles = f"{base}:articles"        # hash: canonical URL -> recorded article (JSON)
+        self.claim_prefix = f"{base}:claim:"      # + sha1(canonical URL) -> owner (expires)
+        self.versions = f"{base}:versions"        # hash: canonical URL + "\n" + version -> JSON
+        self.marks = f"{base}:marks"              # hash: mark name (high_water, ...) -> JSON
+        self.faults = f"{base}:faults"            # hash: canonical URL -> failed fetch (JSON)
+
+    def dupefilter(self, run_id: str) -> str:
+        return f"{self.requests.rsplit(':', 1)[0]}:dupefilter:{run_id}"
+
+    def worker(self, worker_id: str) -> str:
+        return self.worker_prefix + worker_id
+
+    @classmethod
+    def from_settings(cls, settings, spider: str) -> ClusterKeys:
+        return cls(settings.get("NEWSBOT_REDIS_PREFIX") or DEFAULT_PREFIX, spider)
+
+
+def configure(settings) -> None:
+    """What ``REDIS_URL`` switches (called by :class:`newsbot.addon.NewsbotAddon`).
+
+    "spider" priority: above settings.py, still below a command line ``-s``.
+    """
+    settings.set("SCHEDULER", "newsbot.distributed.scheduler.ClusterScheduler", priority="spider")
+    settings.set("DUPEFILTER_CLASS", "newsbot.distributed.scheduler.ClusterDupeFilter", priority="spider")
+    # The queue and the run's filter outlive any one worker; the last one out cleans up.
+    settings.set("SCHEDULER_PERSIST", True, priority="spider")
+    from newsbot.distributed.pipeline import CLAIM_PIPELINE_PRIORITY, ClaimPipeline
+
+    settings.set_in_component_priority_dict("ITEM_PIPELINES", ClaimPipeline, CLAIM_PIPELINE_PRIORITY)
