@@ -134,9 +134,9 @@ NEWSBOT_RECHECK_AFTER_HOURS = 12  # ... at most this often
 DUPEFILTER_CLASS = "newsbot.state.dupefilter.RunDupeFilter"
 NEWSBOT_REPORT_ENABLED = True
 NEWSBOT_PROGRESS_INTERVAL = 60.0  # seconds between progress lines
-NEWSBOT_MAX_WARNING_SHARE = 0.25  # exit 4 when more items than this share have extraction warnings
+NEWSBOT_MAX_WARNING_SHARE = 0.25  # exit 5 when more items than this share have extraction warnings
 NEWSBOT_WARNING_MIN_ITEMS = 10    # ... judged from this many recorded items on (or all of 2+ broken)
-NEWSBOT_EXPECT_ARTICLES = True    # exit 3 when list pages showed no article at all
+NEWSBOT_EXPECT_ARTICLES = True    # exit 4 when list pages showed no article at all
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

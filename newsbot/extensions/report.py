@@ -9,9 +9,9 @@ what the components counted, nothing estimated.
 A scheduled run's only voice is its exit status, so the report asks for a failing one
 (:func:`newsbot.commands.crawl.request_exit_status`) when a human must look:
 
-* ``3`` (``EXIT_NO_ARTICLES``): the run finished, yet list pages showed no article at all
+* ``4`` (``EXIT_NO_ARTICLES``): the run finished, yet list pages showed no article at all
   and no article was fetched: the layout changed, the site moved, or robots.txt shut us out;
-* ``4`` (``EXIT_WARNINGS``): more than ``NEWSBOT_MAX_WARNING_SHARE`` of the articles
+* ``5`` (``EXIT_WARNINGS``): more than ``NEWSBOT_MAX_WARNING_SHARE`` of the articles
   recorded had extraction warnings (judged from ``NEWSBOT_WARNING_MIN_ITEMS`` articles
   on, or at once when every one of two or more has them): selectors no longer match.
 """
@@ -31,8 +31,8 @@ from newsbot.output import create_unique, site_dir
 
 logger = logging.getLogger(__name__)
 
-EXIT_NO_ARTICLES = 3
-EXIT_WARNINGS = 4
+EXIT_NO_ARTICLES = 4
+EXIT_WARNINGS = 5
 _WARNING_PREFIX = "newsbot/extraction_warnings/"
 
 
