@@ -61,3 +61,15 @@ def test_backfill_does_not_stop_at_pages_already_recorded(crawl, tmp_path):
     assert ids == list(site.article_ids())  # both runs together: each article exactly once
     assert whole.stats()["newsbot/items_new"] == len([i for i in site.article_ids()
                                                      if site.published(i).date() < site.published(1081).date()])
+
+
+def test_nd_soft_backfill_starts_with_the_cms_date_filter():
+    from newsbot.spiders.kado import KadoSpider
+
+    spider = KadoSpider(since="2023-01-01", until="2023-06-30", base_url="http://127.0.0.1:9")
+    assert spider.list_start_urls() == [
+        "http://127.0.0.1:9/news/articleList.html?view_type=sm&sc_sdate=2023-01-01&sc_edate=2023-06-30"
+    ]
+    assert KadoSpider(base_url="http://127.0.0.1:9").list_start_urls() == [
+        "http://127.0.0.1:9/news/articleList.html?view_type=sm"
+    ]

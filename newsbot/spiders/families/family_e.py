@@ -2,6 +2,8 @@
 
 import re
 
+from w3lib.url import add_or_replace_parameter
+
 from newsbot.extract.family_e import FamilyEArticle
 from newsbot.spiders.base import NewsSpider
 
@@ -18,3 +20,12 @@ class FamilyESpider(NewsSpider):
         "sc_section_code", "sc_sub_section_code", "sc_serial_code", "view_type", "page", "total",
         "list_type", "sc_area", "sc_level", "sc_word", "sc_order_by",
     })
+
+    def list_start_urls(self) -> list[str]:
+        # ND Soft filters lists by date (sc_sdate/sc_edate): a backfill starts inside its range,
+        # and next_list_url keeps the filter on every further page.
+        urls = super().list_start_urls()
+        for name, day in (("sc_sdate", self.since), ("sc_edate", self.until)):
+            if day:
+                urls = [add_or_replace_parameter(url, name, day.isoformat()) for url in urls]
+        return urls
