@@ -82,7 +82,10 @@ class Command(ScrapyCrawlCommand):
             return self.usage_failed(self._usage_error)
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
-        stats = crawler.__dict__.get("stats")
+        try:
+            stats = crawler.stats
+        except RuntimeError:  # Scrapy 2.19: the crawl never started (bootstrap failed)
+            stats = None
         if stats is not None:
             self.exitcode = max(self.exitcode, stats.get_value(EXIT_STATUS_STAT, 0))
 

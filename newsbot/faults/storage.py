@@ -34,6 +34,20 @@ def storage_failed(crawler, target, exc: BaseException) -> None:
     deferred_from_coro(crawler.engine.close_spider_async(reason=CLOSE_REASON))
 
 
+def storage_guarded(crawler, write):
+    """``write`` whose ``OSError`` stops the run and drops just this request (no traceback)."""
+    from scrapy.exceptions import IgnoreRequest
+
+    def guarded(*args, **kwargs):
+        try:
+            return write(*args, **kwargs)
+        except OSError as exc:
+            storage_failed(crawler, getattr(exc, "filename", None) or "the WARC archive", exc)
+            raise IgnoreRequest(f"not archived: {exc}") from exc
+
+    return guarded
+
+
 def is_storage_error(exc: BaseException) -> bool:
     if isinstance(exc, sqlite3.OperationalError):
         return "disk" in str(exc) or "full" in str(exc) or "I/O" in str(exc)

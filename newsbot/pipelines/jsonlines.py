@@ -10,10 +10,14 @@ and the article is not marked recorded, so the next run fetches it again).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 
 from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+
+from newsbot.faults.storage import storage_failed
 
 from newsbot.output import create_unique, site_dir
 
@@ -56,9 +60,15 @@ class JsonLinesPipeline:
         if self.fd is None:
             self._open()
         data = (record_json(item) + "\n").encode("utf-8")
-        written = os.write(self.fd, data)
-        if written != len(data):
-            raise OSError(f"short write to {self.path}: {written} of {len(data)} bytes")
+        try:
+            written = os.write(self.fd, data)
+            if written != len(data):
+                os.ftruncate(self.fd, self.size)  # disk full mid-line: back to whole lines
+                raise OSError(errno.ENOSPC, f"short write ({written} of {len(data)} bytes)", str(self.path))
+        except OSError as exc:
+            # Not written, so never marked recorded (the state pipeline comes after): stop the run.
+            storage_failed(self.crawler, self.path, exc)
+            raise DropItem(f"not written: {exc}", log_level="DEBUG") from exc
         self.crawler.stats.inc_value("newsbot/items_written")
         self.size += written
         if self.max_size and self.size >= self.max_size:

@@ -19,6 +19,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 import newsbot
+from newsbot.faults.storage import storage_guarded
 from newsbot.output import site_dir
 from newsbot.warc.digests import DigestIndex
 from newsbot.warc.handler import REASON_META_KEY
@@ -109,7 +110,7 @@ class WarcCaptureMiddleware:
         if not any(k.lower() == "host" for k, _ in request_headers):
             request_headers.insert(0, ("Host", parts.netloc))
         writer = warc_writer(self.crawler)
-        location = writer.capture(
+        location = storage_guarded(self.crawler, writer.capture)(  # disk full: stop the run
             url=response.url,
             method=request.method,
             request_target=request_target(response.url),

@@ -11,6 +11,7 @@ finished file gets its CDXJ index beside it (:mod:`newsbot.warc.cdxj`).
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import zlib
@@ -74,7 +75,8 @@ class RollingWarcWriter:
         data = b"".join(members)
         written = os.write(self.fd, data)
         if written != len(data):
-            raise OSError(f"short write to {self.path}: {written} of {len(data)} bytes")
+            os.ftruncate(self.fd, self.size)  # disk full mid-record: back to whole records
+            raise OSError(errno.ENOSPC, f"short write ({written} of {len(data)} bytes)", str(self.path))
         placed, offset = [], self.size
         for record, member in zip(records, members):
             placed.append((record.rec_headers.get_header("WARC-Record-ID"), offset, len(member)))
