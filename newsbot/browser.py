@@ -259,6 +259,19 @@ async def click_until_gone(page, selector: str, max_clicks: int, timeout_ms: flo
 
 
 # -- the middleware --------------------------------------------------------------------
+class _TimeoutReportedOnce(logging.Filter):
+    """scrapy-playwright logs a timed-out page with a traceback; BrowserMiddleware already
+    logs it in one line (and counts it), so that record is dropped.  Others pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not (str(record.msg).startswith("Closing page due to failed request")
+                    and len(args) > 1 and args[1] is PlaywrightTimeoutError)
+
+
+_TIMEOUT_FILTER = _TimeoutReportedOnce()
+
+
 class BrowserMiddleware:
     """Downloader middleware (next to the downloader, above the WARC capture) that
 
@@ -280,6 +293,8 @@ class BrowserMiddleware:
         self.max_more_clicks = settings.getint("BROWSER_MAX_MORE_CLICKS")
         self.archive = settings.getbool("WARC_ENABLED", True)
         self._warned_disabled = False
+        if self.enabled:
+            logging.getLogger("scrapy-playwright").addFilter(_TIMEOUT_FILTER)  # once: same object
 
     @classmethod
     def from_crawler(cls, crawler):

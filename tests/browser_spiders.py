@@ -21,3 +21,14 @@ class JsNewsAllRenderedSpider(JsNewsSpider):
 
     name = "jsnews_rendered"
     browser_pages = frozenset({"list", "article"})
+
+
+class JsNewsPerRequestSpider(FamilyASpider):
+    """No class-level opt-in: each list request asks for the browser in its meta."""
+
+    name = "jsnews_per_request"
+    base_url = "http://jsnews.invalid"
+
+    def list_request(self, url):
+        request = super().list_request(url)
+        return request.replace(meta={**request.meta, "newsbot_browser": {"more_css": "button.more"}})
