@@ -47,6 +47,7 @@ from scrapy_playwright.page import PageMethod
 logger = logging.getLogger(__name__)
 
 BROWSER_META_KEY = "newsbot_browser"
+RECORDER_META_KEY = "newsbot_browser_recorder"
 #: response flag: this response's records are written; the capture middleware skips it
 ARCHIVED_FLAG = "newsbot_browser_archived"
 HANDLER_PATH = "newsbot.browser.BrowserDownloadHandler"
@@ -302,7 +303,7 @@ class BrowserMiddleware:
 
     def process_request(self, request, spider=None):
         options = request.meta.get(BROWSER_META_KEY)
-        if not options or request.meta.get("playwright"):
+        if not options:
             return None
         if not self.enabled:
             self.stats.inc_value("newsbot/browser/not_rendered")
@@ -324,17 +325,25 @@ class BrowserMiddleware:
             "playwright_page_goto_kwargs": {"wait_until": self.wait_until, "timeout": timeout_ms},
             "playwright_page_init_callback": recorder.attach,
             "playwright_page_methods": methods,
-            "newsbot_browser_recorder": recorder,
+            RECORDER_META_KEY: recorder,
         })
         return None
 
-    def process_response(self, request, response, spider=None):
-        recorder = request.meta.pop("newsbot_browser_recorder", None)
-        if recorder is None or "playwright" not in response.flags:
-            return response
-        # Nothing unpicklable left in meta (a JOBDIR crawl may store follow-ups of it).
-        for key in ("playwright_page_init_callback", "playwright_page_methods"):
+    @staticmethod
+    def _forget_page_state(request) -> None:
+        # Nothing unpicklable or stale left in meta: a retry or follow-up that copies it
+        # (and may wait in a JOBDIR queue) gets a fresh recorder from process_request.
+        for key in (RECORDER_META_KEY, "playwright_page_init_callback", "playwright_page_methods"):
             request.meta.pop(key, None)
+
+    def process_response(self, request, response, spider=None):
+        recorder = request.meta.get(RECORDER_META_KEY)
+        self._forget_page_state(request)
+        if "playwright" not in response.flags:
+            return response
+        # playwright meta set by hand, without newsbot_browser: no exchanges, but the DOM
+        # is still stored as what it is (a conversion record), never as a server response.
+        recorder = recorder or ExchangeRecorder()
         self.stats.inc_value("newsbot/browser/pages_rendered")
         self.stats.inc_value("newsbot/browser/responses_received", len(recorder.exchanges))
         if not self.archive:
@@ -381,7 +390,7 @@ class BrowserMiddleware:
         return {**document_location, "rendered": rendered}
 
     def process_exception(self, request, exception, spider=None):
-        request.meta.pop("newsbot_browser_recorder", None)
+        self._forget_page_state(request)
         if not request.meta.get("playwright") or not isinstance(exception, PlaywrightTimeoutError):
             return None
         self.stats.inc_value("newsbot/browser/timeouts")
