@@ -122,12 +122,11 @@ def test_redis_url_is_the_one_switch():
 
 
 # -- the Redis state store -------------------------------------------------------------
-def store_for(server: RedisServer, worker_id: str, token: str, alive: bool = True) -> RedisStateStore:
+def store_for(server: RedisServer, worker_id: str, token: str, run_id: str = "r1") -> RedisStateStore:
     keys = ClusterKeys("newsbot", SITE)
     client = server.client()
-    if alive:
-        client.set(keys.worker(worker_id), token, px=60_000)
-    return RedisStateStore(client, SITE, keys, f"{worker_id}|{token}")
+    client.set(keys.worker(worker_id), token, px=60_000)  # a live worker's heartbeat
+    return RedisStateStore(client, SITE, keys, f"{worker_id}|{token}", run_id=run_id)
 
 
 def test_redis_store_has_every_method_of_the_sqlite_store():
@@ -198,19 +197,34 @@ def test_high_water_first_seen_and_fault_ledger(redis_server):
     assert ledger.failed_urls(max_attempts=2) == []
 
 
+def test_a_walk_is_left_open_by_an_earlier_run_never_by_a_peer(redis_server):
+    first, peer = store_for(redis_server, "a", "t1", "r1"), store_for(redis_server, "b", "t2", "r1")
+    assert first.open_walk("2024-06-01") is None
+    assert peer.open_walk("2024-06-03") is None  # same run: the peer's walk is not "left open"
+    # run r1 was killed (no finish_walk); the next run's workers all see r1's walk open
+    later, later_peer = store_for(redis_server, "a", "t3", "r2"), store_for(redis_server, "c", "t4", "r2")
+    left_open = later.open_walk("2024-06-10")
+    assert left_open["floor_date"] == "2024-06-01"
+    assert later_peer.open_walk(None) == left_open
+    assert later.get_mark("open_walk")["floor_date"] == "2024-06-01"  # lowered to r1's floor
+    later_peer.finish_walk()
+    assert later.get_mark("open_walk") is None
+    assert store_for(redis_server, "a", "t5", "r3").open_walk(None) is None
+
+
 # -- whole crawls ----------------------------------------------------------------------
 def assert_every_article_once(site: GeneratedSite, records: list[dict]):
     ids = sorted(int(r["article_id"]) for r in records)
     assert ids == list(site.article_ids())  # none missing, none twice
 
 
-def assert_run_cleaned_up(redis_server):
+def assert_run_cleaned_up(redis_server, articles: int = ARTICLES):
     client = redis_server.client()
     keys = {k.decode() for k in client.keys("newsbot:gginews:*")}
     # queue, leases, run id, the run's filter and every heartbeat are gone; state stays
     assert not {k for k in keys if k.rsplit(":", 1)[-1] in {"requests", "inflight", "run"}}
     assert not [k for k in keys if ":dupefilter:" in k or ":worker:" in k or ":claim:" in k]
-    assert client.hlen("newsbot:gginews:articles") == ARTICLES
+    assert client.hlen("newsbot:gginews:articles") == articles
 
 
 def test_three_workers_crawl_one_site_each_article_once_then_merge(redis_server, tmp_path):
@@ -288,6 +302,32 @@ def test_killed_worker_restarted_loses_nothing(redis_server, tmp_path):
     reclaimed = sum(w.stats().get("newsbot/cluster/leases_reclaimed", 0) for w in (other, restarted))
     assert reclaimed == len(held)
     assert_run_cleaned_up(redis_server)
+
+
+def test_graceful_stop_hands_the_rest_of_the_run_to_the_next_worker(redis_server, tmp_path):
+    site = GeneratedSite(200, seed=10, delay=0.01)
+    client = redis_server.client()
+    with site.serve() as server:
+        first = Worker("w1", server.base_url, redis_server.url, tmp_path / "w1")
+        workers = [first]
+        try:
+            deadline = time.monotonic() + 60
+            while jsonl_lines(first.output) < 40 and time.monotonic() < deadline and first.process.poll() is None:
+                time.sleep(0.05)
+            first.process.send_signal(signal.SIGTERM)  # what systemd sends
+            first.wait()
+            # it finished what it held: nothing leased, no heartbeat, the run and its queue live on
+            assert first.stats()["finish_reason"] == "shutdown"
+            assert client.hlen("newsbot:gginews:inflight") == 0
+            assert client.keys("newsbot:gginews:worker:*") == []
+            assert client.exists("newsbot:gginews:run") and client.zcard("newsbot:gginews:requests") > 0
+            second = Worker("w2", server.base_url, redis_server.url, tmp_path / "w2")
+            workers.append(second)
+            assert second.wait() == 0, second.log_text()[-3000:]
+        finally:
+            stop_all(workers)
+    assert_every_article_once(site, first.records() + second.records())
+    assert_run_cleaned_up(redis_server, articles=200)
 
 
 def test_next_run_walks_the_list_pages_again(redis_server, tmp_path):

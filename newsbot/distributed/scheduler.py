@@ -180,6 +180,7 @@ class ClusterScheduler(Scheduler):
             self.server.set(self.keys.run, uuid.uuid4().hex, nx=True)
             run_id = self.server.get(self.keys.run)
         self.run_id = run_id.decode()
+        self.crawler._newsbot_run_id = self.run_id  # the state store's open walk is per run
         self.df = ClusterDupeFilter(
             self.server, self.keys.dupefilter(self.run_id),
             debug=self.crawler.settings.getbool("DUPEFILTER_DEBUG"),
@@ -199,8 +200,10 @@ class ClusterScheduler(Scheduler):
             self._wake_call.cancel()
         if reason == "finished":
             self._release_own_leases()  # every request this worker took is done
-        elif self.leases:
-            # Shut down or cancelled: what was in flight may be unfinished; others redo it.
+        else:
+            self._release_finished_leases()
+        if self.leases:
+            # Shut down or cancelled with requests unfinished: back in the queue for the others.
             requeued = self._requeue(keys=[self.keys.inflight, self.keys.requests], args=list(self.leases))
             self.leases.clear()
             self.stats.inc_value("newsbot/cluster/leases_requeued_on_close", requeued)

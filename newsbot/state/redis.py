@@ -90,13 +90,36 @@ return row['attempts']
 """
 
 
+# KEYS: marks.  ARGV: run id, floor date ('' = none), now.  The first worker of a run opens
+# the walk and remembers the walk an earlier run left open; its peers get the same answer.
+OPEN_WALK_LUA = """
+local raw = redis.call('HGET', KEYS[1], 'open_walk')
+local walk = raw and cjson.decode(raw) or nil
+local floor = ARGV[2] ~= '' and ARGV[2] or nil
+if walk and walk['run'] == ARGV[1] then
+  return cjson.encode({left_open = walk['left_open'] or false})
+end
+local left_open = false
+if walk then
+  left_open = {floor_date = walk['floor_date'], started = walk['started']}
+  local old = walk['floor_date']
+  if type(old) ~= 'string' or floor == nil then floor = nil elseif old < floor then floor = old end
+end
+redis.call('HSET', KEYS[1], 'open_walk', cjson.encode({floor_date = floor or cjson.null, started = ARGV[3],
+                                                      run = ARGV[1], left_open = left_open}))
+return cjson.encode({left_open = left_open})
+"""
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class RedisStateStore:
-    def __init__(self, server, site: str, keys: ClusterKeys, owner: str, claim_ttl: float = DEFAULT_CLAIM_TTL):
+    def __init__(self, server, site: str, keys: ClusterKeys, owner: str, claim_ttl: float = DEFAULT_CLAIM_TTL,
+                 run_id: str | None = None):
         self.server = server
+        self.run_id = run_id  # the cluster run this worker is part of (see open_walk)
         self.site = site
         self.keys = keys
         self.owner = owner  # "<worker id>|<token>", see newsbot.distributed.WorkerIdentity
@@ -106,6 +129,7 @@ class RedisStateStore:
         self.faults_key = keys.faults
         self._claim = server.register_script(CLAIM_LUA)
         self._mark_recorded = server.register_script(MARK_RECORDED_LUA)
+        self._open_walk = server.register_script(OPEN_WALK_LUA)
         self.closed = False
 
     @classmethod
@@ -114,7 +138,8 @@ class RedisStateStore:
         site = crawler.spider.name
         store = cls(redis_client(settings), site, ClusterKeys.from_settings(settings, site),
                     worker_identity(crawler).owner,
-                    claim_ttl=settings.getfloat("NEWSBOT_CLAIM_TTL", DEFAULT_CLAIM_TTL))
+                    claim_ttl=settings.getfloat("NEWSBOT_CLAIM_TTL", DEFAULT_CLAIM_TTL),
+                    run_id=getattr(crawler, "_newsbot_run_id", None))
         # newsbot.faults.ledger.fault_ledger() reuses a ledger whose .db is the store's .db
         crawler._newsbot_fault_ledger = store.fault_ledger()
         return store
@@ -195,12 +220,14 @@ class RedisStateStore:
         return {"article_id": mark.get("article_id"), "published_at": mark.get("published_at")}
 
     def open_walk(self, floor_date: str | None) -> dict | None:
-        """As :meth:`SqliteStateStore.open_walk`, over the shared marks."""
-        left_open = self.get_mark("open_walk")
-        floors = [floor_date] + ([left_open["floor_date"]] if left_open else [])
-        floor = None if None in floors else min(floors)
-        self.set_mark("open_walk", {"floor_date": floor, "started": _now()})
-        return left_open
+        """As :meth:`SqliteStateStore.open_walk`, once per cluster run.
+
+        Every worker of a run opens the walk; only a walk opened by an *earlier* run counts
+        as left open (a peer's is not), and all workers of the run get the same answer.
+        """
+        answer = json.loads(self._open_walk(keys=[self.marks_key],
+                                            args=[self.run_id or self.owner, floor_date or "", _now()]))
+        return answer["left_open"] or None
 
     def finish_walk(self) -> None:
         self.set_mark("open_walk", None)
