@@ -6,7 +6,9 @@
 350 :class:`~newsbot.pipelines.identity.IdentityPipeline`      - stable id and content digest
 360 :class:`~newsbot.pipelines.dedupe.DedupePipeline`            - new / updated (next version) / duplicate
 400 :class:`~newsbot.pipelines.warnings.ExtractionWarningsPipeline` - count and log missing fields
+450 :class:`~newsbot.pipelines.enrich.EnrichPipeline`            - regions, topics, schema_version
 800 :class:`~newsbot.pipelines.jsonlines.JsonLinesPipeline`      - write the record
+850 :class:`~newsbot.pipelines.latest.LatestViewPipeline`        - newest version per article (latest view)
 900 :class:`~newsbot.pipelines.state.RecordedStatePipeline`      - mark recorded, only once written
 
 A new output is a new pipeline between 400 and 900.
