@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from scrapy.settings import Settings
 
 from newsbot.addon import NewsbotAddon
 from newsbot.distributed import ClusterKeys
+from newsbot.distributed.merge import merge_outputs
 from newsbot.state.redis import ALREADY_RECORDED, CLAIMED, HELD_ELSEWHERE, RedisStateStore
 from newsbot.state.sqlite import SqliteStateStore
 from newsbot.testing.generated_site import GeneratedSite
@@ -35,7 +37,8 @@ pytestmark = pytest.mark.skipif(
 
 SITE = "gginews"
 ARTICLES = 520
-WORKER_TTL = 2  # seconds: a killed worker's leases are free this soon after its last heartbeat
+WORKER_TTL = 4  # seconds: a killed worker's leases are free this soon after its last heartbeat (and a
+#                 live worker on this loaded machine never misses its heartbeat for that long)
 WORKER_TIMEOUT = 150
 
 
@@ -286,6 +289,7 @@ def test_killed_worker_restarted_loses_nothing(redis_server, tmp_path):
                 time.sleep(0.05)
             assert first.process.poll() is None, "w1 finished before it could be killed"
             first.kill()
+            first_life_files = sorted((first.output / SITE / "jsonl").glob("*.jsonl"))
             held = [k for k in client.hkeys("newsbot:gginews:inflight") if k.startswith(b"w1|")]
             assert held, "w1 held no request when killed"
             restarted = Worker("w1", server.base_url, redis_server.url, tmp_path / "w1", start_number=2)
@@ -295,9 +299,18 @@ def test_killed_worker_restarted_loses_nothing(redis_server, tmp_path):
         finally:
             stop_all(workers)
 
-    # the killed worker's file holds whole lines only; with the others', every article once
+    # nothing lost: the killed worker's file holds whole lines only; with the others', every article
     records = [r for w in (first, other) for r in w.records()]  # w1's folder holds both of its lives
-    assert_every_article_once(site, records)
+    copies = Counter(int(r["article_id"]) for r in records)
+    assert sorted(copies) == list(site.article_ids())
+    # A record is written twice only if the kill fell between its JSON line and its mark in the
+    # store (a file and Redis cannot change in one step): then one copy is in the killed life's file.
+    killed_life = Counter(int(json.loads(line)["article_id"])
+                          for path in first_life_files for line in path.read_text(encoding="utf-8").splitlines())
+    twice = {idx for idx, n in copies.items() if n > 1}
+    assert all(copies[idx] == 2 and killed_life[idx] == 1 for idx in twice), twice
+    merged = merge_outputs([first.output, other.output], SITE, tmp_path / "merged")
+    assert (merged.records, merged.duplicates, merged.bad_lines) == (ARTICLES, len(twice), 0)
     # every request w1 held when it died was handed back to the queue, by w1 reborn or by w2
     reclaimed = sum(w.stats().get("newsbot/cluster/leases_reclaimed", 0) for w in (other, restarted))
     assert reclaimed == len(held)
