@@ -24,7 +24,10 @@ from scrapy.settings import Settings
 from newsbot.addon import NewsbotAddon
 from newsbot.distributed import ClusterKeys
 from newsbot.distributed.merge import merge_outputs
-from newsbot.state.redis import ALREADY_RECORDED, CLAIMED, HELD_ELSEWHERE, RedisStateStore
+from newsbot.faults.ledger import FaultLedger
+from newsbot.state.redis import (
+    ALREADY_RECORDED, CLAIMED, HELD_ELSEWHERE, RedisFaultLedger, RedisStateStore,
+)
 from newsbot.state.sqlite import SqliteStateStore
 from newsbot.testing.generated_site import GeneratedSite
 from newsbot.testing.redis_server import RedisServer
@@ -135,6 +138,8 @@ def store_for(server: RedisServer, worker_id: str, token: str, run_id: str = "r1
 def test_redis_store_has_every_method_of_the_sqlite_store():
     public = {name for name in dir(SqliteStateStore) if not name.startswith("_")}
     assert public - set(dir(RedisStateStore)) == set()
+    ledger_methods = {name for name in dir(FaultLedger) if not name.startswith("_")}
+    assert ledger_methods - set(dir(RedisFaultLedger)) == set()
 
 
 def test_claims_are_exclusive_taken_over_from_dead_workers_and_released_by_the_record(redis_server):
