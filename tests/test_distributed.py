@@ -31,7 +31,7 @@ from newsbot.state.redis import (
 from newsbot.state.sqlite import SqliteStateStore
 from newsbot.testing.generated_site import GeneratedSite
 from newsbot.testing.redis_server import RedisServer
-from tests.conftest import REPO, CrawlResult
+from tests.conftest import REPO, CrawlResult, run_scrapy
 
 pytestmark = pytest.mark.skipif(
     not any(Path(d, "redis-server").exists() for d in os.environ.get("PATH", "").split(os.pathsep)),
@@ -125,6 +125,18 @@ def test_redis_url_is_the_one_switch():
     assert pipelines["ClaimPipeline"] == 750
     # the rest of the pipeline chain is the embedded one, unchanged
     assert {k: v for k, v in pipelines.items() if k != "ClaimPipeline"} == embedded.getdict("ITEM_PIPELINES")
+
+
+def test_no_redis_at_redis_url_is_one_error_line(tmp_path):
+    from newsbot.testing.redis_server import _free_port
+
+    port = _free_port()  # nothing listens there
+    result = run_scrapy(["crawl", SITE, "-a", "base_url=http://127.0.0.1:9"], tmp_path / "output",
+                        {"REDIS_URL": f"redis://127.0.0.1:{port}/0"})
+    assert result.returncode == 2
+    assert result.stderr.count("newsbot: error: ") == 1
+    assert f"newsbot: error: REDIS_URL: no Redis at 127.0.0.1:{port}/0 (" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 # -- the Redis state store -------------------------------------------------------------

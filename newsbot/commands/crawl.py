@@ -97,6 +97,10 @@ class Command(ScrapyCrawlCommand):
         if self.settings.get("REPLAY_WARC"):
             check_replay_source(self.settings.get("REPLAY_WARC"))
         check_output_dir(self.settings.get("OUTPUT_DIR") or "output")
+        if self.settings.get("REDIS_URL"):  # a cluster worker: its Redis must answer (docs/cluster.md)
+            from newsbot.distributed import check_cluster_settings
+
+            check_cluster_settings(self.settings)
 
     def _catch_usage_error(self, failure):
         # A spider's __init__ rejecting its arguments: reported once, below, as a usage error.

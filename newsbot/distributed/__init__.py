@@ -33,6 +33,34 @@ def redis_client(settings):
     return get_redis_from_settings(settings)
 
 
+def redis_address(server) -> str:
+    """Where a client points, for messages (never the password in REDIS_URL)."""
+    kwargs = server.connection_pool.connection_kwargs
+    if kwargs.get("path"):
+        return f"unix:{kwargs['path']} db {kwargs.get('db', 0)}"
+    return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+
+
+def check_cluster_settings(settings) -> None:
+    """Before a worker starts: a usable queue class and a Redis that answers, else one
+    :class:`~scrapy.exceptions.UsageError` line (the crawl command's preflight)."""
+    from redis.exceptions import RedisError
+    from scrapy.exceptions import UsageError
+    from scrapy.utils.misc import load_object
+    from scrapy_redis.queue import PriorityQueue
+
+    queue_cls = settings.get("SCHEDULER_QUEUE_CLASS")
+    if queue_cls and not issubclass(load_object(queue_cls), PriorityQueue):  # the lease scripts pop a sorted set
+        raise UsageError(f"SCHEDULER_QUEUE_CLASS {queue_cls}: a cluster needs scrapy_redis.queue.PriorityQueue")
+    server = redis_client(settings)
+    try:
+        server.ping()
+    except RedisError as exc:
+        raise UsageError(f"REDIS_URL: no Redis at {redis_address(server)} ({exc})") from None
+    finally:
+        server.close()
+
+
 @dataclass(frozen=True)
 class WorkerIdentity:
     """Who holds a lease or a claim: a stable name plus a token new in every process.

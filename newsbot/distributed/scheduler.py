@@ -31,17 +31,21 @@ import logging
 import re
 import uuid
 
+from redis.exceptions import RedisError
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, UsageError
 from scrapy.utils.misc import load_object
 from scrapy_redis import defaults as redis_defaults
 from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import reactor
 from twisted.internet.task import LoopingCall
 
 import newsbot.output
-from newsbot.distributed import DEFAULT_WORKER_TTL, ClusterKeys, cluster_enabled, redis_client, worker_identity
+from newsbot.distributed import (
+    DEFAULT_WORKER_TTL, ClusterKeys, cluster_enabled, redis_address, redis_client, worker_identity,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -148,22 +152,27 @@ class ClusterScheduler(Scheduler):
     def from_crawler(cls, crawler):
         settings = crawler.settings
         if not cluster_enabled(settings):
-            raise ValueError("ClusterScheduler needs REDIS_URL")
+            raise UsageError("ClusterScheduler needs REDIS_URL")
+        queue_cls = settings.get("SCHEDULER_QUEUE_CLASS") or redis_defaults.SCHEDULER_QUEUE_CLASS
         server = redis_client(settings)
-        server.ping()  # fail at start, with Redis's own error, not at the first request
         serializer = settings.get("SCHEDULER_SERIALIZER")
         if isinstance(serializer, str):
             import importlib
 
             serializer = importlib.import_module(serializer)
-        return cls(
-            server, crawler,
-            queue_cls=settings.get("SCHEDULER_QUEUE_CLASS") or redis_defaults.SCHEDULER_QUEUE_CLASS,
-            serializer=serializer,
-        )
+        return cls(server, crawler, queue_cls=queue_cls, serializer=serializer)
 
     # -- lifecycle -------------------------------------------------------------
     def open(self, spider):
+        # The crawl command checked both before the engine started (one clean error line);
+        # here for other runners, and for a Redis that went away since.  Raised from open(),
+        # not from_crawler: Scrapy 2.19 hides errors raised while the scheduler is built.
+        if not issubclass(load_object(self.queue_cls), PriorityQueue):  # the lease scripts pop a sorted set
+            raise UsageError(f"SCHEDULER_QUEUE_CLASS {self.queue_cls}: a cluster needs scrapy_redis.queue.PriorityQueue")
+        try:
+            self.server.ping()
+        except RedisError as exc:
+            raise UsageError(f"REDIS_URL: no Redis at {redis_address(self.server)} ({exc})") from None
         self.spider = spider
         self.keys = ClusterKeys.from_settings(self.crawler.settings, spider.name)
         # Files written on different machines must not share a name (merge, CDXJ).
@@ -194,6 +203,8 @@ class ClusterScheduler(Scheduler):
         )
 
     def close(self, reason):
+        if self.keys is None:  # open() failed: nothing of ours is in Redis
+            return
         if self._heartbeat_loop is not None and self._heartbeat_loop.running:
             self._heartbeat_loop.stop()
         if self._wake_call is not None and self._wake_call.active():
