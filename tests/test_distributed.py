@@ -54,14 +54,15 @@ def redis_server():
 class Worker:
     """One ``scrapy crawl`` process of the cluster, logging to ``<output>/<id>-<n>.log``."""
 
-    def __init__(self, worker_id: str, base_url: str, redis_url: str, output: Path, start_number: int = 1):
+    def __init__(self, worker_id: str, base_url: str, redis_url: str, output: Path, start_number: int = 1,
+                 per_domain: int = 8):
         self.worker_id, self.output = worker_id, output
         self.log = output.parent / f"{worker_id}-{start_number}.log"
         cmd = [sys.executable, "-m", "scrapy", "crawl", SITE, "-a", f"base_url={base_url}"]
         for name, value in {
             "REDIS_URL": redis_url, "OUTPUT_DIR": output, "NEWSBOT_WORKER_ID": worker_id,
             "NEWSBOT_WORKER_TTL": WORKER_TTL, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": 0,
-            "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_FILE": self.log, "LOG_LEVEL": "INFO",
+            "CONCURRENT_REQUESTS_PER_DOMAIN": per_domain, "LOG_FILE": self.log, "LOG_LEVEL": "INFO",
         }.items():
             cmd += ["-s", f"{name}={value}"]
         self.output.parent.mkdir(parents=True, exist_ok=True)
@@ -297,19 +298,27 @@ def test_killed_worker_restarted_loses_nothing(redis_server, tmp_path):
     site = GeneratedSite(ARTICLES, seed=8, delay=0.01)  # slow enough to kill mid-crawl
     client = redis_server.client()
     with site.serve() as server:
-        first = Worker("w1", server.base_url, redis_server.url, tmp_path / "w1")
-        other = Worker("w2", server.base_url, redis_server.url, tmp_path / "w2")
+        # newsbot's default 2 per domain: each worker is busy with articles most of the time
+        first = Worker("w1", server.base_url, redis_server.url, tmp_path / "w1", per_domain=2)
+        other = Worker("w2", server.base_url, redis_server.url, tmp_path / "w2", per_domain=2)
         workers = [first, other]
         try:
             deadline = time.monotonic() + 60
             while jsonl_lines(first.output) < 100 and time.monotonic() < deadline and first.process.poll() is None:
                 time.sleep(0.05)
-            assert first.process.poll() is None, "w1 finished before it could be killed"
+            # Freeze w1 at a moment it holds requests (between list pages it may hold none), then kill it.
+            held = []
+            while not held and time.monotonic() < deadline and first.process.poll() is None:
+                first.process.send_signal(signal.SIGSTOP)
+                time.sleep(0.01)
+                held = [k for k in client.hkeys("newsbot:gginews:inflight") if k.startswith(b"w1|")]
+                if not held:
+                    first.process.send_signal(signal.SIGCONT)
+                    time.sleep(0.02)
+            assert held, "w1 finished (or never held a request) before it could be killed"
             first.kill()
             first_life_files = sorted((first.output / SITE / "jsonl").glob("*.jsonl"))
-            held = [k for k in client.hkeys("newsbot:gginews:inflight") if k.startswith(b"w1|")]
-            assert held, "w1 held no request when killed"
-            restarted = Worker("w1", server.base_url, redis_server.url, tmp_path / "w1", start_number=2)
+            restarted = Worker("w1", server.base_url, redis_server.url, tmp_path / "w1", start_number=2, per_domain=2)
             workers.append(restarted)
             assert other.wait() == 0, other.log_text()[-3000:]
             assert restarted.wait() == 0, restarted.log_text()[-3000:]

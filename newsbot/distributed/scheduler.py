@@ -12,6 +12,8 @@ not (and what this module adds, in the scheduler slot Scrapy made for it):
   is done with the request (downloaded, parsed, its new requests pushed, its items
   through the pipelines).  Leases of a worker whose heartbeat expired go back to the
   queue, so a killed worker's work is redone by the others or by itself restarted.
+  Likewise a request is marked seen and pushed in one step (scrapy-redis does the two
+  apart: a kill between them loses the request for good).
 * **Runs.**  The duplicate filter is scoped to one run (``<spider>:dupefilter:<run>``).
   Workers joining a run share it (N workers yielding the same start URLs enqueue them
   once); the run ends when the last worker finds the queue and every lease empty, and
@@ -62,6 +64,15 @@ redis.call('ZREM', KEYS[1], top[1])
 local lease = ARGV[1] .. '|' .. redis.call('INCR', KEYS[3]) .. '|' .. top[2]
 redis.call('HSET', KEYS[2], lease, top[1])
 return {lease, top[1]}
+"""
+
+# Mark seen and push in one step.  scrapy-redis does SADD, then ZADD: a worker killed in
+# between leaves a fingerprint with no request behind it, and the page that links to it,
+# parsed again, finds it "seen": lost.  ARGV: fingerprint ('' = dont_filter), score, data.
+ENQUEUE_LUA = """
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
 """
 
 # Leases whose owner is gone (heartbeat key missing or holding another token) go back to
@@ -142,6 +153,7 @@ class ClusterScheduler(Scheduler):
         self._heartbeat_loop: LoopingCall | None = None
         self._wake_call = None
         self._warned_no_engine_slot = False
+        self._enqueue = server.register_script(ENQUEUE_LUA)
         self._pop = server.register_script(POP_LUA)
         self._reclaim = server.register_script(RECLAIM_LUA)
         self._requeue = server.register_script(REQUEUE_LUA)
@@ -234,11 +246,13 @@ class ClusterScheduler(Scheduler):
         # A retry or redirect of a leased request is a new request: its old lease is
         # dropped when the engine is done with the original.
         request.meta.pop(LEASE_META, None)
-        if not request.dont_filter and self.df.request_seen(request):
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        # score as scrapy-redis's PriorityQueue.push: lowest first, so -priority
+        if not self._enqueue(keys=[self.df.key, self.keys.requests],
+                             args=[fingerprint, -request.priority, self.queue._encode_request(request)]):
             self.df.log(request, self.spider)
             self.stats.inc_value("dupefilter/filtered")
             return False
-        self.queue.push(request)
         self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
