@@ -18,6 +18,8 @@ USER_AGENT = f"newsbot/0.1 ({NEWSBOT_CONTACT})"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Enforces the per-host limit above even with no download delay (newsbot/downloader.py).
+DOWNLOADER = "newsbot.downloader.PoliteDownloader"
 # Scrapy starts this many asyncio tasks for every callback's output (default 100: 0.55 ms
 # per response, a fifth of a bare fetch); a callback here yields one article or one list
 # page's links, and the pipelines are synchronous (docs/performance.md).

@@ -108,3 +108,12 @@ def test_a_good_replay_still_runs(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "newsbot: error" not in result.stderr
     assert len(result.records("gginews")) == 5
+
+
+def test_unexpected_startup_failure_is_not_swallowed(tmp_path):
+    # Not a usage error but a bug or a broken deployment: the whole traceback, exit 1.
+    result = run_scrapy(["crawl", "gginews", "-s", 'ITEM_PIPELINES={"newsbot.no_such_module.Pipeline": 1}'],
+                        tmp_path / "out")
+    assert result.returncode == 1
+    assert "The crawl could not start" in result.stderr
+    assert "ModuleNotFoundError: No module named 'newsbot.no_such_module'" in result.stderr

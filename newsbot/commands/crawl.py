@@ -12,12 +12,15 @@ traceback.  Spiders report bad arguments by raising :class:`scrapy.exceptions.Us
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+
+logger = logging.getLogger(__name__)
 
 EXIT_STATUS_STAT = "newsbot/exit_status"
 USAGE_EXIT_STATUS = 2
@@ -113,6 +116,11 @@ class Command(ScrapyCrawlCommand):
         exc = None if task.cancelled() else task.exception()  # retrieved: asyncio logs nothing more
         if isinstance(exc, UsageError):
             self._usage_error = str(exc)
+        elif exc is not None:
+            # Retrieving the exception silenced asyncio's own report: say it here, whole,
+            # since an unexpected startup failure is a bug someone must be able to read.
+            logger.critical("The crawl could not start: %r", exc, exc_info=exc)
+            self.exitcode = 1
 
     def usage_failed(self, message: str) -> None:
         sys.stderr.write(f"newsbot: error: {message}\n")

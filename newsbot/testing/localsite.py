@@ -44,6 +44,8 @@ class LocalSite:
     def __init__(self, routes: dict[str, Route] | None = None, host: str = "127.0.0.1", port: int = 0):
         self.routes: dict[str, Route] = dict(routes or {})
         self.requests: list[str] = []  # every request target, in arrival order
+        self.in_flight = 0             # requests being answered right now
+        self.max_in_flight = 0         # the most answered at once: what politeness limits
         self._lock = threading.Lock()
         site = self
 
@@ -56,6 +58,15 @@ class LocalSite:
             def do_GET(self):
                 with site._lock:
                     site.requests.append(self.path)
+                    site.in_flight += 1
+                    site.max_in_flight = max(site.max_in_flight, site.in_flight)
+                try:
+                    self._serve()
+                finally:
+                    with site._lock:
+                        site.in_flight -= 1
+
+            def _serve(self):
                 route = site.match(self.path)
                 if route is None:
                     return self._send(404, b"<html><body>Not Found</body></html>", "text/html", [])
