@@ -1,6 +1,6 @@
 """Backfills: -a since= -a until= walks back to since and keeps only articles inside the range."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import pytest
 

