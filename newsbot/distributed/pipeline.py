@@ -6,6 +6,7 @@ import logging
 
 from scrapy.exceptions import DropItem
 
+from newsbot.pipelines.base import CrawlerPipeline
 from newsbot.state import state_store
 from newsbot.state.redis import ALREADY_RECORDED, CLAIMED
 
@@ -15,20 +16,13 @@ logger = logging.getLogger(__name__)
 CLAIM_PIPELINE_PRIORITY = 750
 
 
-class ClaimPipeline:
+class ClaimPipeline(CrawlerPipeline):
     """Drops an article another worker is recording or has just recorded.
 
     The dedupe pipeline's look at the store and the final mark are far apart; between
     them two workers could both decide "new".  The claim closes that gap atomically in
     Redis (:meth:`newsbot.state.redis.RedisStateStore.claim`).
     """
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_item(self, item):
         outcome = state_store(self.crawler).claim(item["canonical_url"], item.get("content_digest"))

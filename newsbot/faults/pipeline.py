@@ -4,21 +4,15 @@ from scrapy import Request
 from scrapy.exceptions import DropItem
 
 from newsbot.faults import record_fault
+from newsbot.pipelines.base import CrawlerPipeline
 
 
-class NotAnArticlePipeline:
+class NotAnArticlePipeline(CrawlerPipeline):
     """A 200 page with no title, no date and no body (garbage bytes, a blank template) is a
     fault, not an article: dropped, counted, logged once, retried by the next run.
 
     A page missing only some fields is kept and flagged (``extraction_warnings``).
     """
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_item(self, item):
         if item.get("title") or item.get("published_at_raw") or item.get("body"):

@@ -2,21 +2,16 @@ from datetime import date
 
 from scrapy.exceptions import DropItem
 
+from newsbot.pipelines.base import CrawlerPipeline
 
-class DateRangePipeline:
+
+class DateRangePipeline(CrawlerPipeline):
     """Keeps only articles published inside a backfill's ``-a since= -a until=`` (inclusive).
 
     The spider already skips list entries whose list date is outside the range; this is
     the exact check, on the article's own published time (Korean calendar date).  An
     article without a published time is kept: its extraction warning says why.
     """
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_item(self, item):
         spider = self.crawler.spider

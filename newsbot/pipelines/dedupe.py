@@ -1,9 +1,10 @@
 from scrapy.exceptions import DropItem
 
+from newsbot.pipelines.base import CrawlerPipeline
 from newsbot.state import state_store
 
 
-class DedupePipeline:
+class DedupePipeline(CrawlerPipeline):
     """New, updated or duplicate: decided against the state store by content, not by URL.
 
     Runs after :class:`~newsbot.pipelines.identity.IdentityPipeline` (it needs
@@ -13,13 +14,6 @@ class DedupePipeline:
     new ``modified_at`` or body) is recorded again as the next version
     (``newsbot/items_updated``): never skipped, never a second copy of the same content.
     """
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_item(self, item):
         store = state_store(self.crawler)

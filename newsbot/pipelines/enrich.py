@@ -6,6 +6,7 @@ and Scrapy's own feed exports (``-O``/``-o``) carry the same enriched record.
 
 from __future__ import annotations
 
+from newsbot.pipelines.base import CrawlerPipeline
 from newsbot.regions import default_resolver
 from newsbot.schema import SCHEMA_VERSION, article_schema
 from newsbot.topics import tag_topics
@@ -20,14 +21,10 @@ def resolution_day(item) -> str | None:
     return None
 
 
-class EnrichPipeline:
+class EnrichPipeline(CrawlerPipeline):
     def __init__(self, crawler):
-        self.crawler = crawler
+        super().__init__(crawler)
         self.resolver = default_resolver()  # compiled once per process
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_item(self, item):
         home_region = getattr(self.crawler.spider, "home_region", None)

@@ -18,7 +18,6 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from newsbot.faults.storage import storage_failed
-
 from newsbot.output import create_unique, site_dir
 
 #: key order of every record; fields an item lacks are written as null

@@ -1,16 +1,10 @@
+from newsbot.pipelines.base import CrawlerPipeline
 from newsbot.state import state_store
 
 
-class RecordedStatePipeline:
+class RecordedStatePipeline(CrawlerPipeline):
     """Marks an article recorded, after its record was written (never before: a crash
     between the two then means one re-fetch, never a lost article)."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_item(self, item):
         state_store(self.crawler).mark_recorded(

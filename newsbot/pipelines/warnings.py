@@ -1,12 +1,14 @@
 import logging
 
+from newsbot.pipelines.base import CrawlerPipeline
+
 logger = logging.getLogger(__name__)
 
 #: URLs listed per field in the end-of-crawl summary (the counts are exact, the list is a sample)
 SUMMARY_URLS_PER_FIELD = 20
 
 
-class ExtractionWarningsPipeline:
+class ExtractionWarningsPipeline(CrawlerPipeline):
     """A required field that came out empty is counted, logged once with its URL, and kept.
 
     The item is still written (with what was found): losing the article would be worse
@@ -14,12 +16,8 @@ class ExtractionWarningsPipeline:
     """
 
     def __init__(self, crawler):
-        self.crawler = crawler
+        super().__init__(crawler)
         self.urls_by_field: dict[str, list[str]] = {}
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_item(self, item):
         missing = item.get("extraction_warnings") or []
