@@ -6,7 +6,8 @@ appended with one ``write(2)``: a killed process leaves whole records behind.
 
 A payload already archived for the same URL (see :mod:`newsbot.warc.digests`) is written
 as a ``revisit`` record (identical-payload-digest profile) instead of a second copy.  A
-finished file gets its CDXJ index beside it (:mod:`newsbot.warc.cdxj`).
+finished file gets its CDXJ index beside it (:mod:`newsbot.warc.cdxj`), built from the
+records as they are appended, so the file is not read again at close.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from newsbot.output import create_unique
-from newsbot.warc.cdxj import write_cdxj
+from newsbot.warc.cdxj import CdxjLines
 from newsbot.warc.digests import ArchivedPayload, DigestIndex, payload_digest
 
 WARC_VERSION = "WARC/1.1"
@@ -41,6 +42,7 @@ class RollingWarcWriter:
         self.builder = WARCWriter(None, gzip=False, warc_version=WARC_VERSION)
         self.fd: int | None = None
         self.path: Path | None = None
+        self.cdxj_lines: CdxjLines | None = None
         self.size = 0
         self.records_written = 0
         self.bytes_written = 0
@@ -49,6 +51,7 @@ class RollingWarcWriter:
     def _open(self) -> None:
         self.close()
         self.fd, self.path = create_unique(self.directory, self.site, ".warc.gz")
+        self.cdxj_lines = CdxjLines(self.path) if self.cdxj else None
         self.size = 0
         info = self.builder.create_warcinfo_record(self.path.name, self.warcinfo)
         self._append([info])
@@ -58,8 +61,9 @@ class RollingWarcWriter:
             os.fsync(self.fd)
             os.close(self.fd)
             self.fd = None
-            if self.cdxj:
-                write_cdxj(self.path)
+            if self.cdxj_lines is not None:
+                self.cdxj_lines.write()
+                self.cdxj_lines = None
 
     # -- records -------------------------------------------------------------
     def _member(self, record) -> bytes:
@@ -80,6 +84,8 @@ class RollingWarcWriter:
         placed, offset = [], self.size
         for record, member in zip(records, members):
             placed.append((record.rec_headers.get_header("WARC-Record-ID"), offset, len(member)))
+            if self.cdxj_lines is not None:
+                self.cdxj_lines.add(record, offset, len(member))
             offset += len(member)
         self.size += len(data)
         self.bytes_written += len(data)
