@@ -36,7 +36,7 @@ crawl: install
 
 ## test: the whole test suite (the command CI runs)
 test: install pywb
-	NEWSBOT_PYWB_VENV=$(PYWB_VENV) $(BIN)/python -m pytest
+	NEWSBOT_PYWB_VENV=$(abspath $(PYWB_VENV)) $(BIN)/python -m pytest
 
 ## demo: offline run from the sample archive the repo ships, into output/demo/
 demo: install

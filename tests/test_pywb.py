@@ -24,7 +24,7 @@ from newsbot.spiders.gginews import GginewsSpider
 
 from .conftest import FIXTURES, REPO
 
-PYWB_VENV = Path(os.environ.get("NEWSBOT_PYWB_VENV", REPO / ".venv-pywb"))
+PYWB_VENV = REPO / os.environ.get("NEWSBOT_PYWB_VENV", ".venv-pywb")  # relative: to the repo
 WAYBACK = PYWB_VENV / "bin" / "wayback"
 
 

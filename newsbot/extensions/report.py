@@ -145,6 +145,10 @@ class CrawlReport:
             return  # stopped early (Ctrl-C, SIGTERM, a closespider limit): counts are partial
         seen = report["article_links_found"] + report["new"] + report["updated"] + report["duplicate"]
         should_find = self.expect_articles and getattr(self.crawler.spider, "expects_articles", True)
+        # A cluster worker that joined after its peers had taken every list page has seen no
+        # list at all: nothing for it to judge (its peers' reports speak for the site).
+        if self.crawler.settings.get("REDIS_URL") and report["list_pages"] == 0:
+            should_find = False
         if should_find and seen == 0:
             report["problems"].append("no articles found: the list layout or the site may have changed")
             report["exit_status"] = max(report["exit_status"], EXIT_NO_ARTICLES)
