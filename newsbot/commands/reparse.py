@@ -8,8 +8,9 @@ the one archive-reading path), and nothing is fetched or archived again:
 * its start requests are the archived URLs the spider recognizes as articles
   (``article_url_re``), the first spelling archived for each canonical URL;
 * ``WARC_ENABLED=0``: records keep pointing at the source archive's response records;
-* dedupe runs against an empty, in-memory state, so articles already recorded are
-  emitted again (the site's ``state.sqlite3`` is neither read nor changed);
+* dedupe runs against an empty state in a temporary file (removed at the end), so
+  articles already recorded are emitted again (the site's ``state.sqlite3`` is neither
+  read nor changed);
 * robots.txt is not consulted (it was, when the pages were captured).
 
 Output: a new ``OUTPUT_DIR/<site>/jsonl/`` file, as a crawl writes.  For a URL archived
@@ -18,6 +19,7 @@ several times, the latest capture is the one re-parsed.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from scrapy import signals
@@ -27,6 +29,30 @@ from scrapy.exceptions import UsageError
 from newsbot.commands.crawl import EXIT_STATUS_STAT
 from newsbot.state import SqliteStateStore
 from newsbot.warc.reader import ArchiveError, ArchiveIndex, log_damage
+
+
+class PacedStartMiddleware:
+    """Hands the engine the next start request only once the downloader can take it.
+
+    Scrapy reads ``start()`` eagerly while the downloader is busy, so every archived
+    article would sit in the scheduler as a ``Request`` at once (tens of MB for 50,000);
+    paced, the scheduler holds a few and re-parse memory does not grow with the archive.
+    The waiting is Scrapy's documented lazy-start pattern (``needs_backout`` +
+    ``scheduler_empty``).
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def process_start(self, start):
+        async for item_or_request in start:
+            yield item_or_request
+            if self.crawler.engine.needs_backout():
+                await self.crawler.signals.wait_for(signals.scheduler_empty)
 
 
 def article_urls(index: ArchiveIndex, spidercls) -> list[str]:
@@ -73,9 +99,14 @@ class Command(BaseRunSpiderCommand):
         for name, value in {"REPLAY_WARC": [str(p) for p in locations], "WARC_ENABLED": False,
                             "ROBOTSTXT_OBEY": False}.items():
             self.settings.set(name, value, priority="cmdline")
+        # Closest to the engine (Scrapy's own start middleware is 25): nothing buffers after it.
+        self.settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", PacedStartMiddleware, 10)
         crawler = self._create_crawler(site)
         crawler._newsbot_replay_index = index              # read once, shared with the replay handler
-        crawler._newsbot_state = SqliteStateStore(Path(":memory:"), site)  # re-emit recorded articles
+        # An empty state re-emits recorded articles.  On disk, not ":memory:": a row per
+        # article (~0.7 KB) would make re-parse memory grow with the archive.
+        scratch = tempfile.TemporaryDirectory(prefix="newsbot-reparse-")
+        crawler._newsbot_state = SqliteStateStore(Path(scratch.name) / "state.sqlite3", site)
 
         def count_damage(spider):
             if damaged:
@@ -84,7 +115,12 @@ class Command(BaseRunSpiderCommand):
 
         crawler.signals.connect(count_damage, signal=signals.spider_opened, weak=False)
         self.crawler_process.crawl(crawler, **{**opts.spargs, "urls": urls})
-        self.crawler_process.start()
+        try:
+            self.crawler_process.start()
+        finally:
+            crawler._newsbot_state.close()
+            index.close()
+            scratch.cleanup()
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
         if crawler.stats is not None:

@@ -5,15 +5,19 @@
   member by gzip member (newsbot writes one record per member, as do other archivers),
   so a truncated or corrupted member is reported once, with file and offset, and
   reading resumes at the next intact member: records before *and* after are kept;
-* :class:`ArchiveIndex` maps URLs to record positions, loads one record on demand (a
-  large archive is never held in memory) and resolves ``revisit`` records to the
-  payload of the response they refer to.
+* :class:`ArchiveIndex` maps URLs to record positions (in a temporary SQLite file, not
+  in Python objects: its memory does not grow with the archive), loads one record on
+  demand (a large archive is never held in memory) and resolves ``revisit`` records to
+  the payload of the response they refer to.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import os
+import sqlite3
+import weakref
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -218,78 +222,162 @@ def _read_one(path: Path, offset: int):
         return record, record.raw_stream.read()
 
 
-@dataclass(frozen=True)
-class _Position:
-    path: Path
-    offset: int
-    rec_type: str
-    refers_to: str | None = None          # revisit: WARC-Refers-To
-    refers_to_key: tuple[str, str] | None = None  # revisit: (Refers-To-Target-URI, payload digest)
-
-
 class ArchiveIndex:
-    """URL -> its latest response (or revisit) record, across all files at ``locations``."""
+    """URL -> its latest response (or revisit) record, across all files at ``locations``.
+
+    The positions live in a private SQLite temporary database (``sqlite3.connect("")``):
+    SQLite keeps at most its page cache (2 MB) in memory and spills the rest to a file it
+    deletes on close, so an archive of any size is indexed in the same memory.
+    """
 
     def __init__(self, locations, on_damage: Callable[[ArchiveDamage], None] = log_damage):
-        self.positions: dict[str, _Position] = {}
-        self.order: list[str] = []              # URLs in archive order, each once
-        self._by_id: dict[str, _Position] = {}
-        self._by_digest: dict[tuple[str, str], _Position] = {}
-        self._canonical: dict[str, _Position] | None = None
         self.damage: list[ArchiveDamage] = []
+        self._paths: list[Path] = []
+        self._fds: dict[int, int] = {}
+        weakref.finalize(self, _close_fds, self._fds)   # an index dropped without close()
+        self._canonical_built = False
+        self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+        self._db.executescript(_INDEX_SCHEMA)
 
         def damaged(damage: ArchiveDamage) -> None:
             self.damage.append(damage)
             on_damage(damage)
 
-        for path, offset, _, record, _ in iter_records(locations, damaged):
+        file_numbers: dict[Path, int] = {}
+        self._db.execute("BEGIN")
+        for path, offset, length, record, _ in iter_records(locations, damaged):
             if record.rec_type not in ("response", "revisit"):
                 continue
+            if path not in file_numbers:
+                file_numbers[path] = len(self._paths)
+                self._paths.append(path)
             headers = record.rec_headers
             url = headers.get_header("WARC-Target-URI")
-            digest = headers.get_header("WARC-Payload-Digest")
-            if record.rec_type == "response":
-                position = _Position(path, offset, "response")
-                if digest:
-                    self._by_digest.setdefault((url, digest), position)
-            else:
-                position = _Position(path, offset, "revisit", headers.get_header("WARC-Refers-To"),
-                                     (headers.get_header("WARC-Refers-To-Target-URI") or url, digest))
-            self._by_id[headers.get_header("WARC-Record-ID")] = position
-            if url not in self.positions:
-                self.order.append(url)
-            self.positions[url] = position
+            revisit = record.rec_type == "revisit"
+            self._db.execute(
+                "INSERT INTO records (url, file, offset, length, revisit, record_id, digest, refers_to, refers_to_url)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (url, file_numbers[path], offset, length, revisit, headers.get_header("WARC-Record-ID"),
+                 headers.get_header("WARC-Payload-Digest"),
+                 headers.get_header("WARC-Refers-To") if revisit else None,
+                 (headers.get_header("WARC-Refers-To-Target-URI") or url) if revisit else None),
+            )
+        self._db.execute("COMMIT")
+        # Indexes after the bulk insert: one sort each instead of a b-tree update per row.
+        self._db.executescript(_INDEX_LOOKUPS)
+        self._count = self._db.execute("SELECT COUNT(DISTINCT url) FROM records").fetchone()[0]
 
     def __len__(self) -> int:
-        return len(self.positions)
+        return self._count
 
     def __contains__(self, url: str) -> bool:
-        return url in self.positions
+        return self._latest(url) is not None
+
+    def close(self) -> None:
+        """Close the archive files and drop the index (idempotent)."""
+        self.close_files()
+        self._db.close()
+
+    def close_files(self) -> None:
+        _close_fds(self._fds)
+
+    @property
+    def order(self) -> Iterator[str]:
+        """Every archived URL once, in the order first archived (read from the index as iterated)."""
+        rows = self._db.execute("SELECT url FROM records AS r WHERE " + _FIRST_CAPTURE + " ORDER BY seq")
+        return (url for (url,) in rows)
+
+    def _latest(self, url: str):
+        return self._db.execute(_POSITION + " WHERE url = ? ORDER BY seq DESC LIMIT 1", (url,)).fetchone()
+
+    def _by_canonical(self, url: str, canonicalize):
+        if not self._canonical_built:
+            # Built once, on the first URL not archived under its own spelling, inside SQLite
+            # (no list of URLs in memory).  Of several spellings of one canonical URL, the
+            # one first archived last wins, as in the in-memory map this replaced.
+            self._db.create_function("canonicalize", 1, canonicalize)
+            with self._db:
+                self._db.execute("INSERT OR REPLACE INTO canonical (key, url) SELECT canonicalize(url), url"
+                                 " FROM records AS r WHERE " + _FIRST_CAPTURE + " ORDER BY seq")
+            self._canonical_built = True
+        row = self._db.execute("SELECT url FROM canonical WHERE key = ?", (canonicalize(url),)).fetchone()
+        return self._latest(row[0]) if row else None
+
+    def _original(self, refers_to: str | None, url: str, digest: str | None):
+        """The response a revisit's payload comes from: by record id, else by URL and digest."""
+        if refers_to:
+            row = self._db.execute(_POSITION + " WHERE record_id = ? ORDER BY seq DESC LIMIT 1",
+                                   (refers_to,)).fetchone()
+            if row is not None and not row[3]:
+                return row
+        return self._db.execute(_POSITION + " WHERE url = ? AND digest = ? AND NOT revisit ORDER BY seq LIMIT 1",
+                                (url, digest)).fetchone()
+
+    def _read(self, file: int, offset: int, length: int | None):
+        path = self._paths[file]
+        if length is None:
+            return path, _read_one(path, offset)
+        fd = self._fds.get(file)
+        if fd is None:
+            if len(self._fds) >= _OPEN_FILES:
+                self.close_files()
+            fd = self._fds[file] = os.open(path, os.O_RDONLY)
+        # One gzip member per record, its length known: one read, one inflate.
+        return path, _parse_member(zlib.decompress(os.pread(fd, length, offset), zlib.MAX_WBITS | 16))[0]
 
     def get(self, url: str, canonicalize=None) -> StoredResponse | None:
         """The record for ``url``; failing that, for the same canonical URL (``canonicalize``),
         as replay tools match an article linked under another spelling.  A revisit comes back
         with its own status line and headers and the original response's payload; one whose
         original is not at ``locations`` is ``None``, like a URL never archived."""
-        position = self.positions.get(url)
+        position = self._latest(url)
         if position is None and canonicalize is not None:
-            if self._canonical is None:
-                self._canonical = {canonicalize(u): p for u, p in self.positions.items()}
-            position = self._canonical.get(canonicalize(url))
+            position = self._by_canonical(url, canonicalize)
         if position is None:
             return None
-        record, payload = _read_one(position.path, position.offset)
+        file, offset, length, revisit, refers_to, refers_to_url, digest = position
+        path, (record, payload) = self._read(file, offset, length)
         original = None
-        if position.rec_type == "revisit":
-            target = self._by_id.get(position.refers_to) if position.refers_to else None
-            if target is None or target.rec_type != "response":
-                target = self._by_digest.get(position.refers_to_key)
+        if revisit:
+            target = self._original(refers_to, refers_to_url, digest)
             if target is None:
                 logger.warning("Revisit record for %s refers to a response not in the archive", url)
                 return None
-            original_record, original_payload = _read_one(target.path, target.offset)
-            original = stored_response(target.path, target.offset, original_record, original_payload)
-        return stored_response(position.path, position.offset, record, payload, original)
+            target_path, (original_record, original_payload) = self._read(*target[:3])
+            original = stored_response(target_path, target[1], original_record, original_payload)
+        return stored_response(path, offset, record, payload, original)
+
+
+def _close_fds(fds: dict[int, int]) -> None:
+    for fd in fds.values():
+        os.close(fd)
+    fds.clear()
+
+
+_OPEN_FILES = 64   # archive files kept open for reading (a folder may hold thousands)
+_INDEX_SCHEMA = """
+PRAGMA journal_mode = OFF;
+PRAGMA synchronous = OFF;
+CREATE TABLE records (
+    seq INTEGER PRIMARY KEY,        -- archive order
+    url TEXT NOT NULL,
+    file INTEGER NOT NULL,          -- ArchiveIndex._paths[file]
+    offset INTEGER NOT NULL,
+    length INTEGER,                 -- gzip member length; NULL in an uncompressed WARC
+    revisit INTEGER NOT NULL,
+    record_id TEXT,
+    digest TEXT,
+    refers_to TEXT,                 -- revisit: WARC-Refers-To
+    refers_to_url TEXT              -- revisit: WARC-Refers-To-Target-URI (or its own URL)
+);
+CREATE TABLE canonical (key TEXT PRIMARY KEY, url TEXT NOT NULL);
+"""
+_INDEX_LOOKUPS = """
+CREATE INDEX records_by_url ON records (url);
+CREATE INDEX records_by_id ON records (record_id);
+"""
+_FIRST_CAPTURE = "NOT EXISTS (SELECT 1 FROM records AS e WHERE e.url = r.url AND e.seq < r.seq)"
+_POSITION = "SELECT file, offset, length, revisit, refers_to, refers_to_url, digest FROM records"
 
 
 def iter_responses(locations, on_damage: Callable[[ArchiveDamage], None] = log_damage) -> Iterator[StoredResponse]:

@@ -35,6 +35,10 @@ class ReplayDownloadHandler(BaseDownloadHandler):
             self.index = crawler._newsbot_replay_index = ArchiveIndex(locations, on_damage=damaged)
             logger.info("Replaying from %s: %d archived responses", ", ".join(map(str, locations)), len(self.index))
 
+    async def close(self) -> None:
+        # http and https share the index: closing it twice is harmless
+        self.index.close()
+
     async def download_request(self, request):
         stats = self.crawler.stats
         spider = self.crawler.spider
