@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+
+from newsbot.dbfile import open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS latest (
@@ -47,11 +48,7 @@ WHERE coalesce(excluded.version, 0) > coalesce(latest.version, 0)
 class LatestView:
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        self.db = open_db(self.path, SCHEMA)
 
     def upsert(self, record, record_json: str | None = None) -> None:
         """``record``: a dict or ItemAdapter; ``record_json``: its serialized form, if already made."""

@@ -17,9 +17,10 @@ kill -9 loses at most the transaction in flight, never the file.
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
+
+from newsbot.dbfile import open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -64,11 +65,7 @@ class SqliteStateStore:
     def __init__(self, path: Path, site: str):
         self.path = Path(path)
         self.site = site
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        self.db = open_db(self.path, SCHEMA)
         present = {row[1] for row in self.db.execute("PRAGMA table_info(articles)")}
         for column, declaration in ADDED_COLUMNS.items():
             if column not in present:

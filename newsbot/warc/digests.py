@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+
+from newsbot.dbfile import open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS payloads (
@@ -46,11 +47,7 @@ class ArchivedPayload:
 class DigestIndex:
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        self.db = open_db(self.path, SCHEMA)
 
     def find(self, url: str, digest: str) -> ArchivedPayload | None:
         row = self.db.execute(
