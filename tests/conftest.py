@@ -18,6 +18,16 @@ import pytest
 from newsbot.schema import validate_record
 from newsbot.testing.localsite import LocalSite, load_routes
 
+# A safety net under "no test touches a real outlet": every HTTP client the tests start
+# (Scrapy, urllib, Chromium) sends anything that is not loopback to a closed loopback port,
+# so a request a test forgot to point at its LocalSite is refused, never sent out.
+NETWORK_GUARD = {
+    "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
+    "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
+    "no_proxy": "127.0.0.1,localhost,::1", "NO_PROXY": "127.0.0.1,localhost,::1",
+}
+os.environ.update(NETWORK_GUARD)
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 

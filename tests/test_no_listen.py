@@ -146,3 +146,13 @@ def test_output_names_come_from_spider_and_time_only(tmp_path):
         assert re.fullmatch(rf"gginews-{stamp}\.[a-z.]+|[a-z_]+\.(sqlite3|jsonl|json)(-wal|-shm)?", leaf), name
     assert [r["title"] for r in result.records("gginews")] == ["../../etc/passwd; rm -rf / $(whoami)"]
     assert all(p.resolve().is_relative_to(out.resolve()) for p in out.rglob("*"))
+
+
+def test_a_real_outlet_url_is_refused_by_the_test_network_guard(crawl):
+    # tests/conftest.py routes every non-loopback request to a closed loopback port: a test
+    # that forgot its LocalSite fails here, on this machine, instead of reaching the outlet.
+    result = crawl("gginews", "-a", "urls=http://www.gginews.kr/news/view.php?idx=71398",
+                   settings={"RETRY_TIMES": "0", "ROBOTSTXT_OBEY": "0"})
+    assert result.records("gginews") == []
+    assert ("Fault connection_refused on http://www.gginews.kr/news/view.php?idx=71398" in result.stderr)
+    assert result.stats()["newsbot/faults/connection_refused"] == 1
