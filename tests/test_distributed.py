@@ -99,6 +99,16 @@ def jsonl_lines(output: Path) -> int:
     return sum(p.read_bytes().count(b"\n") for p in (output / SITE / "jsonl").glob("*.jsonl"))
 
 
+def wait_until_joined(workers, timeout: float = 60.0) -> None:
+    """Block until every worker has logged that it joined the cluster run."""
+    deadline = time.monotonic() + timeout
+    while not all("Cluster worker" in w.log_text() and "joined run" in w.log_text() for w in workers):
+        exited = [w.worker_id for w in workers if w.process.poll() is not None]
+        assert not exited, f"worker(s) {exited} exited before joining: " + "".join(w.log_text() for w in workers)[-3000:]
+        assert time.monotonic() < deadline, "workers did not all join within %ss" % timeout
+        time.sleep(0.1)
+
+
 def stop_all(workers):
     for worker in workers:
         if worker.process.poll() is None:
@@ -252,12 +262,15 @@ def assert_run_cleaned_up(redis_server, articles: int = ARTICLES):
 
 
 def test_three_workers_crawl_one_site_each_article_once_then_merge(redis_server, tmp_path):
-    # Each response waits 30 ms: the crawl then outlasts the workers' staggered start-up even
-    # on a loaded machine, so the third worker still finds work to share (it once found none).
+    # The site answers nothing until all three workers are in the run: on a loaded machine one
+    # worker once started so late that the others had finished the run without it.
     site = GeneratedSite(ARTICLES, seed=7, delay=0.03)
+    site.gate.clear()
     with site.serve() as server:
         workers = [Worker(f"w{i}", server.base_url, redis_server.url, tmp_path / f"w{i}") for i in (1, 2, 3)]
         try:
+            wait_until_joined(workers)
+            site.gate.set()
             codes = [w.wait() for w in workers]
         finally:
             stop_all(workers)
@@ -301,6 +314,7 @@ def test_three_workers_crawl_one_site_each_article_once_then_merge(redis_server,
 
 def test_killed_worker_restarted_loses_nothing(redis_server, tmp_path):
     site = GeneratedSite(ARTICLES, seed=8, delay=0.01)  # slow enough to kill mid-crawl
+    site.gate.clear()
     client = redis_server.client()
     with site.serve() as server:
         # newsbot's default 2 per domain: each worker is busy with articles most of the time
@@ -308,6 +322,8 @@ def test_killed_worker_restarted_loses_nothing(redis_server, tmp_path):
         other = Worker("w2", server.base_url, redis_server.url, tmp_path / "w2", per_domain=2)
         workers = [first, other]
         try:
+            wait_until_joined(workers)  # both in the run before the site answers (see above)
+            site.gate.set()
             deadline = time.monotonic() + 60
             while jsonl_lines(first.output) < 100 and time.monotonic() < deadline and first.process.poll() is None:
                 time.sleep(0.05)

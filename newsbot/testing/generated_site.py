@@ -73,6 +73,10 @@ class GeneratedSite:
         self.spacing = spacing
         self.delay = delay            # seconds each response waits: makes a crawl slow enough to interrupt
         self.gzip_pages = gzip_pages  # Content-Encoding: gzip when the client accepts it, as real outlets do
+        # Every response waits until this is set: a test opens the site only once all its
+        # clients are up (three cluster workers must all be in the run before it can end).
+        self.gate = threading.Event()
+        self.gate.set()
         self._anchor_idx = self.newest_idx
         self._anchor_time = newest
         self._revisions: dict[int, int] = {}
@@ -215,6 +219,7 @@ class GeneratedSite:
         site = self
 
         def handle(request):
+            site.gate.wait()
             if site.delay:
                 time.sleep(site.delay)
             query = parse_qs(urlsplit(request.path).query)
