@@ -103,3 +103,30 @@ def test_unchanged_payload_is_a_revisit_across_processes_and_resolves_on_read(tm
     assert stored.record_id == again["record_id"] and stored.revisit_of == original["record_id"]
     # without the file holding the original, the revisit cannot be replayed: treated as absent
     assert ArchiveIndex([run2.path]).get("http://example.test/a") is None
+
+
+def test_a_record_written_but_not_indexed_before_a_kill_is_still_revisited(tmp_path):
+    body = "<html><body>중단 직전에 저장된 기사</body></html>".encode()
+    index_path = tmp_path / "digests.sqlite3"
+    killed = writer(tmp_path)                # the kill fell after write(2), before the index entry
+    original = exchange(killed, "http://example.test/a", body)
+    exchange(killed, "http://example.test/404", b"", status=404)  # no payload: nothing to refer to
+    # never closed, as after SIGKILL: no .cdxj beside the file
+    assert not list(tmp_path.glob("*.cdxj"))
+
+    digests = DigestIndex(index_path)
+    assert digests.catch_up(tmp_path) == 1
+    assert digests.catch_up(tmp_path) == 0   # read once: the file has not grown since
+    found = digests.find("http://example.test/a", payload_digest(body))
+    assert (found.record_id, found.filename, found.offset) == (original["record_id"], killed.path.name,
+                                                              original["offset"])
+    resumed = writer(tmp_path, digests=digests)
+    again = exchange(resumed, "http://example.test/a", body)
+    resumed.close()
+    assert again["revisit"] is True
+    (revisit,) = [r for r in records(resumed.path) if r[0] == "revisit"]
+    assert revisit[1].get_header("WARC-Refers-To") == original["record_id"]
+    # a finished file (its .cdxj written) is not read again
+    finished_only = DigestIndex(tmp_path / "other.sqlite3")
+    killed.path.unlink()
+    assert finished_only.catch_up(tmp_path) == 0

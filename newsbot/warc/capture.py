@@ -61,12 +61,16 @@ def warc_writer(crawler) -> RollingWarcWriter:
     if writer is None:
         settings, spider = crawler.settings, crawler.spider
         directory = site_dir(settings, spider.name, "warc")
+        digests = None
+        if settings.getbool("WARC_REVISITS", True):
+            digests = DigestIndex(directory / "digests.sqlite3")
+            digests.catch_up(directory)  # what a killed run wrote but did not index
         writer = RollingWarcWriter(
             directory,
             spider.name,
             max_size=settings.getint("WARC_MAX_SIZE"),
             compress_level=settings.getint("WARC_COMPRESS_LEVEL"),
-            digests=DigestIndex(directory / "digests.sqlite3") if settings.getbool("WARC_REVISITS", True) else None,
+            digests=digests,
             cdxj=settings.getbool("WARC_CDXJ", True),
             warcinfo={
                 "software": f"newsbot/{newsbot.__version__}",

@@ -5,18 +5,24 @@
 writing that site (WAL, insert-or-ignore), so a page re-fetched by a later run, or
 after a crash and resume, is stored as a small revisit instead of a second copy.
 
-Only entries for records already written are added (after the ``write(2)``): a crash
-in between costs one extra full record, never a revisit pointing at nothing.
+Only entries for records already written are added (after the ``write(2)``), so a
+revisit never points at nothing.  A process killed between the two leaves a record the
+index lacks; :meth:`DigestIndex.catch_up` reads it back from the WARC files such a
+process left (those without a ``.cdxj``, which is written when a file is finished)
+before the next run writes anything, so the page fetched again is still a revisit.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsbot.dbfile import open_db
+
+logger = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS payloads (
@@ -28,7 +34,14 @@ CREATE TABLE IF NOT EXISTS payloads (
     offset     INTEGER NOT NULL,
     PRIMARY KEY (url, digest)
 );
+CREATE TABLE IF NOT EXISTS scanned (
+    filename   TEXT PRIMARY KEY,
+    size       INTEGER NOT NULL
+);
 """
+
+#: the digest of an empty payload: nothing to refer a revisit to
+EMPTY_DIGEST = "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"
 
 
 def payload_digest(payload: bytes) -> str:
@@ -62,6 +75,36 @@ class DigestIndex:
             "INSERT OR IGNORE INTO payloads VALUES (?, ?, ?, ?, ?, ?)",
             (url, digest, archived.record_id, archived.warc_date, archived.filename, archived.offset),
         )
+
+    def catch_up(self, directory: Path) -> int:
+        """Index the full responses in unfinished WARC files of ``directory``; returns how many were new.
+
+        Unfinished: no ``.cdxj`` beside it (a killed run's last file, or another live
+        process's current one: indexing records that exist is harmless).  Each file is
+        read once per size it is seen at.
+        """
+        from newsbot.warc.cdxj import cdxj_path
+        from newsbot.warc.reader import iter_records
+
+        added = 0
+        for path in sorted(Path(directory).glob("*.warc.gz")):
+            size = path.stat().st_size
+            if cdxj_path(path).exists() or self.db.execute(
+                    "SELECT 1 FROM scanned WHERE filename = ? AND size = ?", (path.name, size)).fetchone():
+                continue
+            before = self.db.total_changes
+            for _, offset, _, record, _ in iter_records(path):
+                headers = record.rec_headers
+                digest = headers.get_header("WARC-Payload-Digest")
+                if record.rec_type == "response" and digest and digest != EMPTY_DIGEST:
+                    self.add(headers.get_header("WARC-Target-URI"), digest, ArchivedPayload(
+                        headers.get_header("WARC-Record-ID"), headers.get_header("WARC-Date"), path.name, offset))
+            added += self.db.total_changes - before
+            self.db.execute("INSERT OR REPLACE INTO scanned VALUES (?, ?)", (path.name, size))
+        if added:
+            logger.info("WARC: %d archived payload(s) in unfinished WARC files were not in %s; indexed now",
+                        added, self.path.name)
+        return added
 
     def close(self) -> None:
         self.db.close()
