@@ -146,3 +146,8 @@ NEWSBOT_EXPECT_ARTICLES = True    # exit 4 when list pages showed no article at 
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+
+# -- past one machine (newsbot/distributed/, docs/cluster.md) -------------------------
+# The switch to a scrapy-redis cluster. From the environment too, so a password in the URL
+# need not be on the command line (where `ps` shows it); -s REDIS_URL=... still wins.
+REDIS_URL = os.environ.get("NEWSBOT_REDIS_URL") or None

@@ -57,20 +57,21 @@ def redis_server():
 class Worker:
     """One ``scrapy crawl`` process of the cluster, logging to ``<output>/<id>-<n>.log``."""
 
-    def __init__(self, worker_id: str, base_url: str, redis_url: str, output: Path, start_number: int = 1,
-                 per_domain: int = 8):
+    def __init__(self, worker_id: str, base_url: str, redis_url: str | None, output: Path, start_number: int = 1,
+                 per_domain: int = 8, env: dict | None = None):
         self.worker_id, self.output = worker_id, output
         self.log = output.parent / f"{worker_id}-{start_number}.log"
         cmd = [sys.executable, "-m", "scrapy", "crawl", SITE, "-a", f"base_url={base_url}"]
         for name, value in {
-            "REDIS_URL": redis_url, "OUTPUT_DIR": output, "NEWSBOT_WORKER_ID": worker_id,
+            **({"REDIS_URL": redis_url} if redis_url else {}), "OUTPUT_DIR": output, "NEWSBOT_WORKER_ID": worker_id,
             "NEWSBOT_WORKER_TTL": WORKER_TTL, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": 0,
             "CONCURRENT_REQUESTS_PER_DOMAIN": per_domain, "LOG_FILE": self.log, "LOG_LEVEL": "INFO",
         }.items():
             cmd += ["-s", f"{name}={value}"]
         self.output.parent.mkdir(parents=True, exist_ok=True)
         with self.log.with_suffix(".err").open("wb") as errors:  # what fails before logging starts
-            self.process = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=errors)
+            self.process = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=errors,
+                                            env={**os.environ, **(env or {})})
 
     def wait(self) -> int:
         try:
@@ -404,3 +405,18 @@ def test_next_run_walks_the_list_pages_again(redis_server, tmp_path):
     assert second_run_lists[0] == "/news/list.php"
     assert sorted(int(r["article_id"]) for r in second.records()) == [1061, 1062, 1063]
     assert redis_server.client().hlen("newsbot:gginews:articles") == 63
+
+
+def test_a_password_protected_redis_from_the_environment_stays_out_of_command_line_and_log(tmp_path):
+    password = "s3cret-Passw0rd"
+    site = GeneratedSite(25, seed=11)
+    with RedisServer(password=password) as server, site.serve() as http:
+        assert password in server.url
+        # NEWSBOT_REDIS_URL: the switch without the password on the command line (ps shows argv)
+        worker = Worker("w1", http.base_url, None, tmp_path / "w1", env={"NEWSBOT_REDIS_URL": server.url})
+        assert not any(password in arg for arg in worker.process.args)
+        assert worker.wait() == 0, worker.log_text()[-3000:]
+        assert server.client().hlen("newsbot:gginews:articles") == 25  # it logged in and worked there
+    assert sorted(int(r["article_id"]) for r in worker.records()) == list(site.article_ids())
+    assert "Cluster worker w1 joined run" in worker.log_text()
+    assert password not in worker.log_text()

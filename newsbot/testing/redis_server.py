@@ -21,10 +21,15 @@ def _free_port() -> int:
 
 
 class RedisServer:
-    """``with RedisServer() as redis: redis.url`` -> ``redis://127.0.0.1:<port>/0``"""
+    """``with RedisServer() as redis: redis.url`` -> ``redis://127.0.0.1:<port>/0``
 
-    def __init__(self, executable: str = "redis-server", startup_timeout: float = 10.0):
+    With ``password``, the server requires it (``requirepass``) and ``url`` carries it.
+    """
+
+    def __init__(self, executable: str = "redis-server", startup_timeout: float = 10.0,
+                 password: str | None = None):
         self.executable = shutil.which(executable) or executable
+        self.password = password
         self.startup_timeout = startup_timeout
         self.port: int | None = None
         self.process: subprocess.Popen | None = None
@@ -32,7 +37,8 @@ class RedisServer:
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        credentials = f":{self.password}@" if self.password else ""
+        return f"redis://{credentials}127.0.0.1:{self.port}/0"
 
     def client(self):
         import redis
@@ -45,7 +51,8 @@ class RedisServer:
             self.port = _free_port()
             self.process = subprocess.Popen(
                 [self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--dir", self._dir.name, "--logfile", str(Path(self._dir.name) / "log")],
+                 "--appendonly", "no", "--dir", self._dir.name, "--logfile", str(Path(self._dir.name) / "log"),
+                 *(["--requirepass", self.password] if self.password else [])],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
             if self._wait_ready():
@@ -61,8 +68,9 @@ class RedisServer:
                 return False
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                    # unauthenticated PING: +PONG, or -NOAUTH once a password is required
                     sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
+                    if sock.recv(16).startswith((b"+PONG", b"-NOAUTH")):
                         return True
             except OSError:
                 pass
