@@ -7,19 +7,42 @@ body as text lines; :mod:`newsbot.normalize` turns that into the record, so the 
 normalization serves every family and re-parsing from WARCs.
 
 Tested on HTML strings: ``FamilyAArticle.from_html(html, url).to_dict()``.
+
+Queries run on the lxml tree (``selector.root``) through XPath compiled once per CSS
+string (:func:`css_query`), not through parsel's ``Selector.css``: that re-translates and
+looks up the query and wraps every result in a new Selector on every call, which was a
+third of extraction time (docs/performance.md).  Results are lxml elements, or strings
+for ``::text`` / ``::attr()`` queries.
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import ClassVar
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+from lxml import etree
 from parsel import Selector
+from parsel.csstranslator import HTMLTranslator
 
 from newsbot.text import clean_line, element_lines
 
 _DIGIT = re.compile(r"\d")
+_TRANSLATOR = HTMLTranslator()  # what parsel's Selector.css uses for HTML: same XPath, same matches
+# every <meta> with a content attribute, anywhere in the document (as //meta[...]/@content saw them)
+_METAS_WITH_CONTENT = etree.XPath("/descendant::meta[@content]")
+_IMAGES = etree.XPath("descendant-or-self::img")
+
+
+@cache
+def css_query(css: str) -> etree.XPath:
+    """``css`` compiled once: call it on an lxml element for what ``Selector.css(css)`` finds.
+
+    A group (``"a, b"``) is one XPath union: each node once, in document order.
+    """
+    # smart_strings=False as parsel: text and attribute results are plain str
+    return etree.XPath(_TRANSLATOR.css_to_xpath(css), smart_strings=False)
 
 
 class ArticlePage:
@@ -45,9 +68,22 @@ class ArticlePage:
     section_css: ClassVar[tuple[str, ...]] = ()
     section_param: ClassVar[str | None] = None
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # Compiled when the family is defined: a selector CSS cannot parse fails at import,
+        # not on the first article.
+        for name in dir(cls):
+            if name.endswith("_css"):
+                for css in getattr(cls, name):
+                    css_query(css)
+        for group in (cls.photo_css, cls.body_exclude_css):
+            if group:
+                css_query(", ".join(group))
+
     def __init__(self, url: str, selector: Selector):
         self.url = url
         self.selector = selector
+        self.root = selector.root  # the lxml tree every query runs on
 
     @classmethod
     def from_html(cls, html: str | bytes, url: str) -> ArticlePage:
@@ -57,10 +93,15 @@ class ArticlePage:
         return cls(url, Selector(text=html, type="html"))
 
     # -- helpers -------------------------------------------------------------
-    def first(self, css: tuple[str, ...], root: Selector | None = None) -> Selector | None:
-        root = root if root is not None else self.selector
+    def select(self, css: str, root: etree._Element | None = None) -> list:
+        """What ``css`` finds under ``root`` (default: the page): elements, or strings for
+        ``::text`` and ``::attr()``."""
+        return css_query(css)(self.root if root is None else root)
+
+    def first(self, css: tuple[str, ...], root: etree._Element | None = None) -> etree._Element | None:
+        """The first element of the first query that finds any."""
         for query in css:
-            found = root.css(query)
+            found = self.select(query, root)
             if found:
                 return found[0]
         return None
@@ -68,23 +109,34 @@ class ArticlePage:
     def first_text(self, css: tuple[str, ...]) -> str | None:
         """Text of the first selector that matches with non-empty text."""
         for query in css:
-            for node in self.selector.css(query):
+            for node in self.select(query):
                 text = self.node_text(node)
                 if text:
                     return text
         return None
 
     @staticmethod
-    def node_text(node: Selector) -> str:
-        if isinstance(node.root, str):  # attribute or text() selections
-            return clean_line(node.root)
+    def node_text(node) -> str:
+        """One line of text of an element (a Selector's too), or a ``::text``/attribute string."""
+        node = getattr(node, "root", node)
+        if isinstance(node, str):  # attribute or text() selections
+            return clean_line(node)
         return " ".join(filter(None, (clean_line(line) for line in element_lines(node))))
 
     def meta(self, *names: str) -> str | None:
+        """``content`` of the first ``<meta property=NAME>`` or ``<meta name=NAME>``, for the
+        first NAME whose value is not blank."""
+        if getattr(self, "_metas", None) is None:
+            # all <meta> read once per page; the first (in page order) to carry a key wins,
+            # as the first result of //meta[@property=NAME or @name=NAME]/@content did
+            self._metas = {}
+            for element in _METAS_WITH_CONTENT(self.root):
+                content = element.get("content")
+                for key in (element.get("property"), element.get("name")):
+                    if key is not None:
+                        self._metas.setdefault(key, content)
         for name in names:
-            value = self.selector.xpath(
-                f'//meta[@property="{name}" or @name="{name}"]/@content'
-            ).get()
+            value = self._metas.get(name)
             if value and value.strip():
                 return clean_line(value)
         return None
@@ -92,7 +144,9 @@ class ArticlePage:
     def query_param(self, name: str | None) -> str | None:
         if not name:
             return None
-        values = parse_qs(urlsplit(self.url).query).get(name)
+        if getattr(self, "_query", None) is None:
+            self._query = parse_qs(urlsplit(self.url).query)
+        values = self._query.get(name)
         return values[0] if values else None
 
     # -- fields --------------------------------------------------------------
@@ -112,8 +166,7 @@ class ArticlePage:
 
     def subtitle(self) -> str | None:
         for query in self.subtitle_css:
-            nodes = self.selector.css(query)
-            lines = [line for node in nodes for line in map(clean_line, element_lines(node)) if line]
+            lines = [line for node in self.select(query) for line in map(clean_line, element_lines(node)) if line]
             if lines:
                 return "\n".join(lines)
         return None
@@ -124,7 +177,7 @@ class ArticlePage:
     def date_texts(self) -> list[str]:
         texts = []
         for query in self.date_css:
-            texts.extend(self.node_text(node) for node in self.selector.css(query))
+            texts.extend(self.node_text(node) for node in self.select(query))
             if texts:
                 break
         return [t for t in texts if t]
@@ -146,20 +199,18 @@ class ArticlePage:
         # A bare "기사수정" button has no digits and is skipped by _dated.
         return self._dated(self.modified_labels) or self.meta("article:modified_time")
 
-    def body_node(self) -> Selector | None:
+    def body_node(self) -> etree._Element | None:
         return self.first(self.body_css)
 
-    def photo_nodes(self, body: Selector) -> list[Selector]:
-        # one node may match several selectors ("figure.photo-layout", "figure"): once each,
-        # in page order (captions are listed in the order the photos appear)
-        nodes = {node.root: node for query in self.photo_css for node in body.css(query)}
-        position = {element: index for index, element in enumerate(body.root.iter())}
-        return sorted(nodes.values(), key=lambda node: position.get(node.root, 0))
+    def photo_nodes(self, body: etree._Element) -> list[etree._Element]:
+        # one node may match several selectors ("figure.photo-layout", "figure"): the union
+        # of the group has it once, in page order (captions follow the photos' order)
+        return self.select(", ".join(self.photo_css), body) if self.photo_css else []
 
-    def excluded_nodes(self, body: Selector) -> list[Selector]:
-        return [node for query in self.body_exclude_css for node in body.css(query)]
+    def excluded_nodes(self, body: etree._Element) -> list[etree._Element]:
+        return self.select(", ".join(self.body_exclude_css), body) if self.body_exclude_css else []
 
-    def body_parts(self) -> tuple[Selector | None, list[Selector], list[Selector]]:
+    def body_parts(self) -> tuple[etree._Element | None, list[etree._Element], list[etree._Element]]:
         """(body, its photo nodes, its excluded nodes), found once per page: body lines,
         captions and images all start from them (a third of extraction time when each
         looked them up again; docs/performance.md)."""
@@ -181,7 +232,7 @@ class ArticlePage:
             return []
         captions = []
         for photo in photos:
-            nodes = next((found for q in self.caption_css if (found := photo.css(q))), [photo])
+            nodes = next((found for q in self.caption_css if (found := self.select(q, photo))), [photo])
             captions.extend(t for t in (self.node_text(n) for n in nodes) if t)
         return captions
 
@@ -191,12 +242,12 @@ class ArticlePage:
             return []
         # images inside ad or related-article blocks are not the article's
         # (a set of the elements themselves: lxml proxies are only stable while referenced)
-        excluded = {img.root for node in excluded_nodes for img in node.css("img")}
+        excluded = {img for node in excluded_nodes for img in _IMAGES(node)}
         seen, images = set(), []
-        for img in body.css("img"):
-            if img.root in excluded:
+        for img in _IMAGES(body):
+            if img in excluded:
                 continue
-            src = (img.attrib.get("src") or "").strip()
+            src = (img.get("src") or "").strip()
             if not src or src.startswith("data:"):
                 continue
             absolute = urljoin(self.url, src)

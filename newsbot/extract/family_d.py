@@ -43,8 +43,8 @@ class FamilyDArticle(ArticlePage):
         return match.group(1) if match else None
 
     def not_an_article(self) -> str | None:
-        title = clean_line(self.selector.css("title::text").get() or "")
-        if title.startswith("오류안내 페이지") or self.selector.css("#validation_check"):
+        title = clean_line(self._page_title())
+        if title.startswith("오류안내 페이지") or self.select("#validation_check"):
             return "gnuboard alert page"
         return None
 
@@ -53,13 +53,17 @@ class FamilyDArticle(ArticlePage):
         if found:
             return found
         # "제목 > 게시판 | 사이트": the part before the board name
-        page_title = clean_line(self.selector.css("title::text").get() or "")
+        page_title = clean_line(self._page_title())
         if " > " not in page_title:
             return None
         return page_title.split(" > ")[0].strip() or None
 
+    def _page_title(self) -> str:
+        texts = self.select("title::text")
+        return texts[0] if texts else ""
+
     def _info_text(self) -> str:
-        return " ".join(self.node_text(node) for node in self.selector.css("#bo_v_info"))
+        return " ".join(self.node_text(node) for node in self.select("#bo_v_info"))
 
     def author(self) -> str | None:
         found = self.first_text(self.author_css)
@@ -77,6 +81,6 @@ class FamilyDArticle(ArticlePage):
 
     def images(self) -> list[str]:
         # attached images sit in #bo_v_img, before (and outside) the body container
-        attached = [urljoin(self.url, src.strip()) for src in self.selector.css("#bo_v_img img::attr(src)").getall()
+        attached = [urljoin(self.url, src.strip()) for src in self.select("#bo_v_img img::attr(src)")
                     if src.strip()]
         return list(dict.fromkeys([*attached, *super().images()]))

@@ -1,0 +1,121 @@
+"""Extraction CPU per article: the lxml parse of a response and the page object, alone.
+
+    .venv/bin/python benchmarks/extract_cpu.py                 # 300 generated pages + every fixture article
+    .venv/bin/python benchmarks/extract_cpu.py --pages 1000 --rounds 5
+
+Thread CPU time, best of ``--rounds``, in one process (single-function timings are the
+reliable before/after on a shared VM; end-to-end crawls drift), of:
+
+* ``selector``: ``response.selector`` of a fresh response (decoding and lxml parse);
+* ``to_dict``: the page object over an already parsed response;
+* ``parse_article``: the spider's whole callback on a fresh response (parse + page
+  object + item), as the crawl runs it.
+
+Pages: family A's older skin from benchmarks/sitegen.py (20-80 KB, like real pages) and
+each fixture article of tests/fixtures under its outlet's spider.  The last line is a
+digest of every ``to_dict()`` output: equal digests before and after a change mean the
+change did not alter what any of these pages extracts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent
+REPO = BENCHMARKS.parent
+sys.path[:0] = [str(REPO), str(BENCHMARKS)]
+
+from scrapy.http import HtmlResponse, Request  # noqa: E402
+from scrapy.spiderloader import SpiderLoader  # noqa: E402
+from scrapy.utils.project import get_project_settings  # noqa: E402
+from scrapy.utils.test import get_crawler  # noqa: E402
+
+import sitegen  # noqa: E402
+from newsbot.testing.localsite import load_routes  # noqa: E402
+
+FIXTURES = REPO / "tests" / "fixtures"
+
+
+def generated_pages(count: int) -> list[tuple[str, bytes, str]]:
+    return [(f"http://127.0.0.1/news/view.php?idx={idx}&mcode=m11", sitegen.article_page(idx),
+             "text/html; charset=utf-8") for idx in range(1, count + 1)]
+
+
+def fixture_pages(site: str) -> list[tuple[str, bytes, str]]:
+    pages = []
+    for target, route in load_routes(FIXTURES / site).items():
+        if "list" in target.rsplit("/", 1)[-1].split("?")[0].lower() or route.handler is not None:
+            continue
+        pages.append((f"http://127.0.0.1{target}", route.body, route.content_type))
+    return pages
+
+
+class Corpus:
+    """(spider, responses' url/body/content type) groups; responses are rebuilt per round."""
+
+    def __init__(self, generated: int):
+        loader = SpiderLoader.from_settings(get_project_settings())
+        self.groups = [(self.spider(loader, "gginews"), generated_pages(generated))]
+        for site in sorted(p.name for p in FIXTURES.iterdir() if (p / "routes.json").exists()):
+            if site in loader.list():
+                self.groups.append((self.spider(loader, site), fixture_pages(site)))
+
+    @staticmethod
+    def spider(loader, name):
+        crawler = get_crawler(loader.load(name))
+        return crawler.spidercls.from_crawler(crawler)
+
+    def responses(self, group):
+        spider, pages = group
+        return [HtmlResponse(url, body=body, headers={"Content-Type": ctype}, request=Request(url))
+                for url, body, ctype in pages]
+
+
+def thread_cpu(function, items) -> float:
+    start = time.thread_time()
+    for item in items:
+        function(item)
+    return time.thread_time() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=300, help="generated family-A pages (default 300)")
+    parser.add_argument("--rounds", type=int, default=5, help="best of this many (default 5)")
+    parser.add_argument("--fixture-repeat", type=int, default=40,
+                        help="each fixture article this many times per round (default 40)")
+    args = parser.parse_args()
+    corpus = Corpus(args.pages)
+
+    digest = hashlib.sha256()
+    print(f"{'pages':<14}{'n':>6}{'selector ms':>14}{'to_dict ms':>13}{'parse_article ms':>19}")
+    for group in corpus.groups:
+        spider, pages = group
+        repeat = 1 if spider.name == "gginews" and len(pages) == args.pages else args.fixture_repeat
+        best = {"selector": float("inf"), "to_dict": float("inf"), "parse_article": float("inf")}
+        for _ in range(args.rounds):
+            responses = [r for _ in range(repeat) for r in corpus.responses(group)]
+            best["selector"] = min(best["selector"], thread_cpu(lambda r: r.selector, responses))
+            page_objects = [spider.article_page(r.url, r.selector) for r in responses]
+            best["to_dict"] = min(best["to_dict"], thread_cpu(lambda p: p.to_dict(), page_objects))
+            fresh = [r for _ in range(repeat) for r in corpus.responses(group)]
+            best["parse_article"] = min(best["parse_article"],
+                                        thread_cpu(lambda r: list(spider.parse_article(r)), fresh))
+        for response in corpus.responses(group):
+            page = spider.article_page(response.url, response.selector)
+            output = {"not_an_article": page.not_an_article(), **page.to_dict()}
+            digest.update(json.dumps(output, ensure_ascii=False, sort_keys=True).encode())
+        n = len(pages) * repeat
+        label = "generated A" if repeat == 1 and spider.name == "gginews" else spider.name
+        print(f"{label:<14}{n:>6}" + "".join(f"{best[k] / n * 1000:>{w}.3f}"
+                                           for k, w in (("selector", 14), ("to_dict", 13), ("parse_article", 19))))
+    print(f"outputs sha256 {digest.hexdigest()}")
+
+
+if __name__ == "__main__":
+    main()
