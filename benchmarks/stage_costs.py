@@ -54,7 +54,8 @@ def exchange(idx: int) -> tuple[Request, HtmlResponse]:
     return request, response
 
 
-def run(articles: int, output_dir: Path) -> dict[str, float]:
+def run(articles: int, output_dir: Path, items: list | None = None) -> dict[str, float]:
+    """CPU ms per article of each stage; ``items`` (if given) receives the finished items."""
     install_reactor(ASYNCIO_REACTOR)  # what the project's TWISTED_REACTOR setting asks for
     settings = Settings()
     settings.setmodule("newsbot.settings", priority="project")
@@ -86,6 +87,8 @@ def run(articles: int, output_dir: Path) -> dict[str, float]:
             started = clock()
             item = pipeline.process_item(item)
             spent[name] += clock() - started
+        if items is not None:
+            items.append(item)
     for _, pipeline in pipelines:
         if hasattr(pipeline, "close_spider"):
             pipeline.close_spider()

@@ -167,21 +167,31 @@ class RegionResolver:
 
         entries: dict[str, dict] = {}
         mentioned_sidos: dict[str, dict] = {}
+        # An article repeats its names: each (district, prefix) is resolved once, and an
+        # entry is built only for its first mention.
+        resolved: dict[tuple[str, str | None], tuple] = {}
         for mention in mentions:
             if mention["sido"]:
                 for g in self.sido_by_form[mention["sido"]]:
                     if g.valid_on(day):
                         mentioned_sidos.setdefault(g.code, {"gov": g, "mentions": []})["mentions"].append(mention)
                 continue
-            government, resolved_by, candidates = self._resolve_district(mention, day, context, home)
+            written = (mention["district"], mention["prefix"])
+            if written not in resolved:
+                resolved[written] = self._resolve_district(mention, day, context, home)
+            government, resolved_by, candidates = resolved[written]
             if government is not None:
                 key = government.code
-                entry = entries.setdefault(key, self._entry(government, resolved_by))
-                if RESOLVED_BY_ORDER.index(resolved_by) < RESOLVED_BY_ORDER.index(entry["resolved_by"]):
+                entry = entries.get(key)
+                if entry is None:
+                    entry = entries[key] = self._entry(government, resolved_by)
+                elif RESOLVED_BY_ORDER.index(resolved_by) < RESOLVED_BY_ORDER.index(entry["resolved_by"]):
                     entry["resolved_by"] = resolved_by
             else:
                 key = "?" + mention["district"] + ":" + ",".join(c.code for c in candidates)
-                entry = entries.setdefault(key, self._ambiguous_entry(mention["district"], candidates))
+                entry = entries.get(key)
+                if entry is None:
+                    entry = entries[key] = self._ambiguous_entry(mention["district"], candidates)
             self._count(entry, mention)
 
         resolved_sidos = {e["sido_code"] for e in entries.values() if e["sido_code"]}
@@ -209,11 +219,16 @@ class RegionResolver:
     def _context_sidos(self, mentions: list[dict], day: str) -> set[str]:
         """시·도 the article itself names: written 시·도, and districts only one government has."""
         sidos: set[str] = set()
+        seen: set[str] = set()   # names already counted: a repeated name adds nothing
         for mention in mentions:
             for name in filter(None, (mention["sido"], mention["prefix"])):
-                sidos |= self.gazetteer.sido_codes_named(name, day)
-            if mention["district"]:
-                valid = [g for g in self.by_surface[mention["district"]] if g.valid_on(day)]
+                if name not in seen:
+                    seen.add(name)
+                    sidos |= self.gazetteer.sido_codes_named(name, day)
+            district = mention["district"]
+            if district and ("\0" + district) not in seen:
+                seen.add("\0" + district)
+                valid = [g for g in self.by_surface[district] if g.valid_on(day)]
                 if len(valid) == 1:
                     sidos.add(valid[0].sido_code)
         return sidos
