@@ -58,30 +58,36 @@ def _compiled() -> tuple[re.Pattern, dict[str, Topic]]:
         for term in topic.terms:
             topic_of[term] = topic
     words = sorted([*topic_of, *EXCLUDED], key=len, reverse=True)
-    return re.compile("|".join(re.escape(w) for w in words)), topic_of
+    # re tries each of the ~90 alternatives at every position; a lookahead for a possible
+    # first and second letter turns most positions away first (same matches: every word
+    # has two letters or more).
+    firsts, seconds = ({w[i] for w in words} for i in (0, 1))
+    screen = f"(?=[{''.join(sorted(firsts))}][{''.join(sorted(seconds))}])"
+    return re.compile(screen + "(?:" + "|".join(re.escape(w) for w in words) + ")"), topic_of
 
 
 def _hits(text: str) -> list[str]:
     pattern, topic_of = _compiled()
-    compact = re.sub(r"\s+", "", text)
-    return [m.group(0) for m in pattern.finditer(compact) if m.group(0) in topic_of]
+    # "".join(split()): the same whitespace as re's \s (both str.isspace), 3x faster than re.sub
+    return [term for term in pattern.findall("".join(text.split())) if term in topic_of]
 
 
 def tag_topics(title: str | None, body: str | None) -> list[dict]:
     """``[{"topic", "label", "terms": {term: count}, "hits", "in_title"}]``, strongest first."""
     _, topic_of = _compiled()
     title_hits = _hits(title or "")
-    body_hits = _hits(body or "")
+    # One pass over the hits (title first): each topic's terms in order of first occurrence.
+    terms_by_topic: dict[Topic, dict[str, int]] = {}
+    for term in title_hits + _hits(body or ""):
+        terms = terms_by_topic.setdefault(topic_of[term], {})
+        terms[term] = terms.get(term, 0) + 1
+    in_title = {topic_of[term] for term in title_hits}
     tags = []
     for topic in TOPICS:
-        terms: dict[str, int] = {}
-        for term in title_hits + body_hits:
-            if topic_of[term] is topic:
-                terms[term] = terms.get(term, 0) + 1
-        in_title = any(topic_of[t] is topic for t in title_hits)
+        terms = terms_by_topic.get(topic, {})
         hits = sum(terms.values())
-        if in_title or hits >= MIN_BODY_HITS:
+        if topic in in_title or hits >= MIN_BODY_HITS:
             tags.append({"topic": topic.key, "label": topic.label, "terms": terms, "hits": hits,
-                         "in_title": in_title})
+                         "in_title": topic in in_title})
     tags.sort(key=lambda t: (not t["in_title"], -t["hits"]))
     return tags
