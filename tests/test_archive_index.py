@@ -80,3 +80,26 @@ def test_python_memory_does_not_grow_with_the_number_of_records(tmp_path):
     small, large = retained_after_indexing(200), retained_after_indexing(3000)
     # positions in Python objects cost ~1 KB a record (2.8 MB more here); in SQLite, nothing
     assert large - small < 100_000, (small, large)
+
+
+def test_a_saved_index_loads_read_only_and_answers_as_the_one_that_read_the_archive(tmp_path):
+    digests = DigestIndex(tmp_path / "digests.sqlite3")
+    w = new_writer(tmp_path / "warc", digests=digests, max_size=1000)     # several files
+    exchange(w, "http://example.test/a", b"first a")
+    exchange(w, "http://example.test/a?from=list", b"a, linked from a list")
+    exchange(w, "http://example.test/b", b"b")
+    exchange(w, "http://example.test/b", b"b")                            # a revisit
+    w.close()
+    built = ArchiveIndex([tmp_path / "warc"])
+    built.save(tmp_path / "index.sqlite3")
+    (tmp_path / "index.sqlite3").chmod(0o444)                             # children only read it
+    loaded = ArchiveIndex.load(tmp_path / "index.sqlite3")
+    assert len(loaded) == len(built) == 3 and list(loaded.order) == list(built.order)
+    for url in ["http://example.test/a", "http://example.test/a?from=list", "http://example.test/b"]:
+        assert loaded.get(url) == built.get(url)
+    assert loaded.get("http://example.test/b").revisit_of is not None
+    # a canonical lookup builds its table in the loaded index's own TEMP space
+    assert loaded.get("http://example.test/a?from=feed", canonicalize=drop_query).body == b"a, linked from a list"
+    assert loaded.get("http://example.test/c", canonicalize=drop_query) is None
+    built.close()
+    loaded.close()

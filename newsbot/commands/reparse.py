@@ -15,18 +15,32 @@ the one archive-reading path), and nothing is fetched or archived again:
 
 Output: a new ``OUTPUT_DIR/<site>/jsonl/`` file, as a crawl writes.  For a URL archived
 several times, the latest capture is the one re-parsed.
+
+``--processes N`` (default: one per usable CPU, at most one per 200 articles) spreads the
+work: this process reads the archive once into an index file, splits the article URLs
+into N shards (one canonical URL, so one article, in exactly one shard) and runs N
+``scrapy reparse`` children, each re-parsing its shard with the same spider, settings
+(``-s``) and arguments (``-a``) into its own JSON Lines file; they share the latest view
+(SQLite, WAL), re-exported once they are all done.  The exit status is the worst
+child's; a child that fails is named in one line; Ctrl-C or SIGTERM is passed on to every
+child, which stops as a crawl does (``newsbot/commands/reparse_shards.py``).
+``--processes 1`` re-parses in this process.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import tempfile
 from pathlib import Path
 
 from scrapy import signals
 from scrapy.commands import BaseRunSpiderCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import SETTINGS_PRIORITIES
 
 from newsbot.commands.crawl import EXIT_STATUS_STAT
+from newsbot.commands.reparse_shards import default_processes, run_shards
 from newsbot.state import SqliteStateStore
 from newsbot.warc.reader import ArchiveError, ArchiveIndex, log_damage
 
@@ -79,6 +93,24 @@ class Command(BaseRunSpiderCommand):
     def short_desc(self) -> str:
         return "Regenerate JSON Lines from WARC archives with today's extractors (no network)"
 
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--processes", type=int, metavar="N",
+                            help="re-parse in N processes, each a shard of the articles "
+                                 "(default: one per usable CPU, at most one per 200 articles)")
+        # A child of --processes N: its shard's URLs, the parent's index, where its stats go.
+        parser.add_argument("--shard-urls", type=Path, help=argparse.SUPPRESS)
+        parser.add_argument("--shard-index", type=Path, help=argparse.SUPPRESS)
+        parser.add_argument("--shard-stats", type=Path, help=argparse.SUPPRESS)
+
+    def process_options(self, args: list[str], opts) -> None:
+        super().process_options(args, opts)
+        # The user's own -s and log options (before this command sets any): what shards get.
+        self.user_settings = {name: value for name, value in self.settings.copy_to_dict().items()
+                              if self.settings.getpriority(name) == SETTINGS_PRIORITIES["cmdline"]}
+        if opts.processes is not None and opts.processes < 1:
+            raise UsageError("--processes must be 1 or more")
+
     def run(self, args: list[str], opts) -> None:
         if len(args) < 2:
             raise UsageError("usage: scrapy reparse <spider> <warc file or folder> [...]")
@@ -90,11 +122,24 @@ class Command(BaseRunSpiderCommand):
             damaged.append(damage)
             log_damage(damage)
 
-        try:
-            index = ArchiveIndex(locations, on_damage=on_damage)
-        except ArchiveError as exc:
-            raise UsageError(str(exc)) from None
-        urls = article_urls(index, spidercls)
+        if opts.shard_urls:
+            # A shard: the parent read the archive (and reported its damage) already.
+            index = ArchiveIndex.load(opts.shard_index)
+            urls = opts.shard_urls.read_text(encoding="utf-8").splitlines()
+        else:
+            try:
+                index = ArchiveIndex(locations, on_damage=on_damage)
+            except ArchiveError as exc:
+                raise UsageError(str(exc)) from None
+            urls = article_urls(index, spidercls)
+            processes = min(opts.processes, len(urls)) if opts.processes else default_processes(len(urls))
+            if processes > 1:
+                if self.settings.getdict("FEEDS"):
+                    raise UsageError("-o/-O with --processes N > 1: every process would write the same file; "
+                                     "add --processes 1")
+                self.exitcode = run_shards(site, locations, index, urls, processes, self.settings,
+                                           self.user_settings, opts.spargs, len(damaged))
+                return
 
         for name, value in {"REPLAY_WARC": [str(p) for p in locations], "WARC_ENABLED": False,
                             "ROBOTSTXT_OBEY": False}.items():
@@ -121,6 +166,8 @@ class Command(BaseRunSpiderCommand):
             crawler._newsbot_state.close()
             index.close()
             scratch.cleanup()
+            if opts.shard_stats and crawler.stats is not None:
+                opts.shard_stats.write_text(json.dumps(crawler.stats.get_stats(), default=str), encoding="utf-8")
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
         if crawler.stats is not None:

@@ -231,12 +231,7 @@ class ArchiveIndex:
     """
 
     def __init__(self, locations, on_damage: Callable[[ArchiveDamage], None] = log_damage):
-        self.damage: list[ArchiveDamage] = []
-        self._paths: list[Path] = []
-        self._fds: dict[int, int] = {}
-        weakref.finalize(self, _close_fds, self._fds)   # an index dropped without close()
-        self._canonical_built = False
-        self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+        self._open(sqlite3.connect("", isolation_level=None, check_same_thread=False), paths=[])
         self._db.executescript(_INDEX_SCHEMA)
 
         def damaged(damage: ArchiveDamage) -> None:
@@ -267,6 +262,38 @@ class ArchiveIndex:
         self._db.executescript(_INDEX_LOOKUPS)
         self._count = self._db.execute("SELECT COUNT(DISTINCT url) FROM records").fetchone()[0]
 
+    def _open(self, db: sqlite3.Connection, paths: list[Path]) -> None:
+        self.damage: list[ArchiveDamage] = []
+        self._paths = paths
+        self._fds: dict[int, int] = {}
+        weakref.finalize(self, _close_fds, self._fds)   # an index dropped without close()
+        self._canonical_built = False
+        self._db = db
+
+    def save(self, path: str | Path) -> None:
+        """Write the index to ``path`` (a new SQLite file) for :meth:`load`: processes that
+        share one archive (``scrapy reparse --processes N``) then read it once, not N times."""
+        target = sqlite3.connect(path)
+        try:
+            self._db.backup(target)
+            with target:
+                target.execute("CREATE TABLE files (file INTEGER PRIMARY KEY, path TEXT NOT NULL)")
+                target.executemany("INSERT INTO files VALUES (?, ?)",
+                                   ((number, str(p.absolute())) for number, p in enumerate(self._paths)))
+        finally:
+            target.close()
+
+    @classmethod
+    def load(cls, path: str | Path) -> ArchiveIndex:
+        """An index :meth:`save` wrote, opened read-only (``immutable``: nobody writes it
+        any more, so SQLite takes no locks); damage found when it was built is not repeated."""
+        index = cls.__new__(cls)
+        db = sqlite3.connect(f"{Path(path).absolute().as_uri()}?immutable=1", uri=True,
+                             isolation_level=None, check_same_thread=False)
+        index._open(db, [Path(p) for (p,) in db.execute("SELECT path FROM files ORDER BY file")])
+        index._count = db.execute("SELECT COUNT(DISTINCT url) FROM records").fetchone()[0]
+        return index
+
     def __len__(self) -> int:
         return self._count
 
@@ -296,6 +323,8 @@ class ArchiveIndex:
             # (no list of URLs in memory).  Of several spellings of one canonical URL, the
             # one first archived last wins, as in the in-memory map this replaced.
             self._db.create_function("canonicalize", 1, canonicalize)
+            # TEMP: each process's own (a loaded index is read-only), built with its spider's rule.
+            self._db.execute("CREATE TEMP TABLE IF NOT EXISTS canonical (key TEXT PRIMARY KEY, url TEXT NOT NULL)")
             with self._db:
                 self._db.execute("INSERT OR REPLACE INTO canonical (key, url) SELECT canonicalize(url), url"
                                  " FROM records AS r WHERE " + _FIRST_CAPTURE + " ORDER BY seq")
@@ -370,7 +399,6 @@ CREATE TABLE records (
     refers_to TEXT,                 -- revisit: WARC-Refers-To
     refers_to_url TEXT              -- revisit: WARC-Refers-To-Target-URI (or its own URL)
 );
-CREATE TABLE canonical (key TEXT PRIMARY KEY, url TEXT NOT NULL);
 """
 _INDEX_LOOKUPS = """
 CREATE INDEX records_by_url ON records (url);

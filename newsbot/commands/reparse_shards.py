@@ -1,0 +1,189 @@
+"""``scrapy reparse --processes N``: the archive read once, its articles re-parsed by N children.
+
+One process re-parses ~200 articles/s (extraction and pipelines are ~3-4 ms of CPU per
+article in one thread), so a machine with more cores re-parses in shards.  The parent:
+
+1. has read the archive into an :class:`~newsbot.warc.reader.ArchiveIndex` and listed its
+   article URLs, one per canonical URL (``article_urls``); it saves the index to a file the
+   children open read-only, so no child inflates the archive again;
+2. deals the URLs round-robin into N shards: disjoint (an article is in exactly one), of
+   equal size, each a sample of the whole archive, so they finish together;
+3. runs ``scrapy reparse`` once per shard with the user's ``-s``/``-a``/log options; each
+   child writes its own JSON Lines file (names are unique per process) and report, and
+   all upsert into the one latest view (SQLite in WAL mode, a busy timeout for the moments
+   two write at once);
+4. passes Ctrl-C/SIGTERM on to every child (they run in their own session, so a terminal's
+   Ctrl-C reaches them once, through the parent: a second one forces them, as in Scrapy);
+5. waits, names every child that failed in one line, logs the children's stats summed and
+   a one-line summary, re-exports ``latest.jsonl`` (children finish in any order: the last
+   export must see every shard), and returns the worst child's exit status.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pprint
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from newsbot.commands.crawl import EXIT_STATUS_STAT
+from newsbot.latest import LatestView
+from newsbot.output import site_dir
+from newsbot.warc.reader import ArchiveIndex
+
+logger = logging.getLogger(__name__)
+
+#: the exit status of a child that died of a signal (as of one that crashed)
+EXIT_CHILD_KILLED = 1
+#: stats where the children's values are not added up
+_MAX_STATS = frozenset({EXIT_STATUS_STAT, "elapsed_time_seconds", "memusage/max", "memusage/startup"})
+
+
+#: by default, a shard per this many articles at most: a child's start-up (~1 s of imports)
+#: is worth ~200 articles of re-parsing, and a small archive is judged as one (the crawl
+#: report's warning share, exit status 5, is per process)
+DEFAULT_MIN_SHARD_ARTICLES = 200
+
+
+def default_processes(articles: int) -> int:
+    return max(1, min(usable_cpus(), articles // DEFAULT_MIN_SHARD_ARTICLES))
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (a container's or taskset's limit, not the machine's)."""
+    return len(os.sched_getaffinity(0))
+
+
+def deal_shards(urls: list[str], processes: int) -> list[list[str]]:
+    """Round robin: disjoint shards of equal size, each spread over the whole archive."""
+    return [urls[number::processes] for number in range(processes)]
+
+
+def _setting_text(value) -> str:
+    """A setting as ``-s NAME=VALUE`` text that Scrapy reads back as the same value."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value)
+    return str(value)
+
+
+def child_command(site: str, locations: list[Path], urls_file: Path, index_file: Path, stats_file: Path,
+                  user_settings: dict, spider_args: dict) -> list[str]:
+    command = [sys.executable, "-m", "scrapy", "reparse", site, *map(str, locations), "--processes", "1",
+               "--shard-urls", str(urls_file), "--shard-index", str(index_file), "--shard-stats", str(stats_file)]
+    for name, value in user_settings.items():
+        command += ["-s", f"{name}={_setting_text(value)}"]
+    for name, value in spider_args.items():
+        command += ["-a", f"{name}={value}"]
+    return command
+
+
+def combine_stats(shard_stats: list[dict]) -> dict:
+    """The children's stats as one crawl's: counts added, times and maxima kept as such."""
+    combined: dict = {}
+    for stats in shard_stats:
+        for name, value in stats.items():
+            if name not in combined:
+                combined[name] = value
+            elif name == "start_time":
+                combined[name] = min(combined[name], value)
+            elif name == "finish_time" or name in _MAX_STATS:
+                combined[name] = max(combined[name], value)
+            elif _is_count(value) and _is_count(combined[name]):
+                combined[name] += value
+            elif value != combined[name]:   # e.g. finish_reason: one finished, one shut down
+                combined[name] = ", ".join(sorted({*str(combined[name]).split(", "), str(value)}))
+    return dict(sorted(combined.items()))
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        return f"was killed by signal {signal.Signals(-returncode).name}"
+    return f"exited with status {returncode}"
+
+
+def run_shards(site: str, locations: list[Path], index: ArchiveIndex, urls: list[str], processes: int,
+               settings, user_settings: dict, spider_args: dict, damage_count: int) -> int:
+    """Re-parse ``urls`` in ``processes`` children; returns the exit status for the command."""
+    started = time.monotonic()
+    shards = deal_shards(urls, processes)
+    latest_path = site_dir(settings, site) / "latest.sqlite3"
+    if settings.getbool("LATEST_ENABLED", True):
+        # WAL mode switched on now, before N processes open the file at the same moment.
+        LatestView(latest_path).close()
+    with tempfile.TemporaryDirectory(prefix="newsbot-reparse-") as scratch:
+        scratch = Path(scratch)
+        index_file = scratch / "archive-index.sqlite3"
+        index.save(index_file)
+        index.close()
+        children, stats_files = [], []
+        for number, shard in enumerate(shards):
+            urls_file = scratch / f"shard-{number}.urls"
+            urls_file.write_text("\n".join(shard) + "\n", encoding="utf-8")
+            stats_files.append(scratch / f"shard-{number}.stats.json")
+            command = child_command(site, locations, urls_file, index_file, stats_files[-1],
+                                    user_settings, spider_args)
+            # Own session: a terminal's Ctrl-C reaches the parent only, which passes it on once.
+            children.append(subprocess.Popen(command, start_new_session=True))
+        logger.info("Re-parsing %d articles of %s in %d processes (pids %s), %s articles each",
+                    len(urls), site, processes, ", ".join(str(c.pid) for c in children),
+                    "/".join(str(len(s)) for s in shards))
+        returncodes = _wait_passing_signals(children)
+        shard_stats = [json.loads(f.read_text(encoding="utf-8")) for f in stats_files if f.exists()]
+
+    worst = 0
+    for number, (child, returncode) in enumerate(zip(children, returncodes)):
+        if returncode != 0:
+            logger.error("Re-parse shard %d/%d (%d articles, pid %d) %s", number + 1, processes,
+                         len(shards[number]), child.pid, _describe_exit(returncode))
+        worst = max(worst, EXIT_CHILD_KILLED if returncode < 0 else returncode)
+
+    stats = combine_stats(shard_stats)
+    stats["newsbot/reparse/processes"] = processes
+    if damage_count:
+        stats["newsbot/archive_damage"] = damage_count
+    if "newsbot/latest/articles" in stats:
+        # Each child exported the view when it finished; only an export after all of them is complete.
+        target = latest_path.with_name("latest.jsonl")
+        view = LatestView(latest_path)
+        try:
+            stats["newsbot/latest/articles"] = view.export_jsonl(target)
+        finally:
+            view.close()
+    logger.info("Dumping Scrapy stats: the sum of %d re-parse processes\n%s", processes, pprint.pformat(stats))
+    written = stats.get("newsbot/items_written", 0)
+    log = logger.info if worst == 0 and written == len(urls) else logger.warning
+    log("Re-parse of %s: %d of %d archived articles written in %.1f s by %d processes (%d failed); exit status %d",
+        site, written, len(urls), time.monotonic() - started, processes,
+        stats.get("newsbot/articles_failed", 0), worst)
+    return worst
+
+
+def _wait_passing_signals(children: list[subprocess.Popen]) -> list[int]:
+    def pass_on(signum, _frame):
+        logger.warning("Received %s: passing it on to %d re-parse processes",
+                       signal.Signals(signum).name, len(children))
+        for child in children:
+            if child.returncode is None:
+                try:
+                    child.send_signal(signum)
+                except ProcessLookupError:   # exited since: nothing to stop
+                    pass
+
+    previous = {signum: signal.signal(signum, pass_on) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return [child.wait() for child in children]
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
