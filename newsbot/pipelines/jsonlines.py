@@ -58,7 +58,8 @@ class JsonLinesPipeline:
     def process_item(self, item):
         if self.fd is None:
             self._open()
-        data = (record_json(item) + "\n").encode("utf-8")
+        text = record_json(item)
+        data = (text + "\n").encode("utf-8")
         try:
             written = os.write(self.fd, data)
             if written != len(data):
@@ -69,6 +70,8 @@ class JsonLinesPipeline:
             storage_failed(self.crawler, self.path, exc)
             raise DropItem(f"not written: {exc}", log_level="DEBUG") from exc
         self.crawler.stats.inc_value("newsbot/items_written")
+        # The latest view stores these same bytes (newsbot/pipelines/latest.py): serialized once.
+        self.crawler._newsbot_written_record = (item, text)
         self.size += written
         if self.max_size and self.size >= self.max_size:
             self.close_spider()  # rotate: the next record starts a new file

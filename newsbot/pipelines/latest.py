@@ -15,6 +15,15 @@ from newsbot.pipelines.jsonlines import record_json
 logger = logging.getLogger(__name__)
 
 
+def written_record(crawler, item) -> str:
+    """The JSON Lines pipeline's line for ``item`` if it just wrote it (the record is final
+    once written: later pipelines only store it), else ``item`` serialized now."""
+    written = getattr(crawler, "_newsbot_written_record", None)
+    if written is not None and written[0] is item:
+        return written[1]
+    return record_json(item)
+
+
 class LatestViewPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
@@ -29,7 +38,7 @@ class LatestViewPipeline:
     def process_item(self, item):
         if self.view is None:
             self.view = LatestView(site_dir(self.crawler.settings, self.crawler.spider.name) / "latest.sqlite3")
-        text = record_json(item)  # the same bytes as the JSON Lines record
+        text = written_record(self.crawler, item)  # the same bytes as the JSON Lines record
         self.view.upsert(ItemAdapter(item), text)
         self.crawler.stats.inc_value("newsbot/latest/upserts")
         return item

@@ -54,15 +54,15 @@ def outlinks(response) -> list[tuple[str, str, str]]:
 
 
 def extraction_summary(item) -> dict:
-    adapter = ItemAdapter(item)
-    found = sorted(k for k, v in adapter.items() if v not in (None, "", [], {}) and not k.startswith("warc_"))
+    values = dict(ItemAdapter(item).items())  # one pass through the adapter, then plain dict reads
+    found = sorted(k for k, v in values.items() if v not in (None, "", [], {}) and not k.startswith("warc_"))
     return {
-        "article_id": adapter.get("article_id"),
+        "article_id": values.get("article_id"),
         "fields": found,
-        "missing_required": [f for f, raw in REQUIRED_RAW_FIELDS.items() if not adapter.get(raw)],
-        "body_chars": len(adapter.get("body") or ""),
-        "images": len(adapter.get("images") or []),
-        "captions": len(adapter.get("captions") or []),
+        "missing_required": [f for f, raw in REQUIRED_RAW_FIELDS.items() if not values.get(raw)],
+        "body_chars": len(values.get("body") or ""),
+        "images": len(values.get("images") or []),
+        "captions": len(values.get("captions") or []),
     }
 
 
