@@ -4,10 +4,11 @@ the number of records."""
 
 from __future__ import annotations
 
+import gzip
 import tracemalloc
 
 from newsbot.warc.digests import DigestIndex
-from newsbot.warc.reader import ArchiveIndex
+from newsbot.warc.reader import ArchiveIndex, iter_record_headers, iter_records
 from newsbot.warc.writer import RollingWarcWriter
 
 
@@ -103,3 +104,36 @@ def test_a_saved_index_loads_read_only_and_answers_as_the_one_that_read_the_arch
     assert loaded.get("http://example.test/c", canonicalize=drop_query) is None
     built.close()
     loaded.close()
+
+
+def _member(target: str, record_id: str, extra: bytes = b"") -> bytes:
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>" + record_id.encode() + b"</p>"
+    head = (f"WARC/1.1\r\nWARC-Type: response\r\nWARC-Target-URI: {target}\r\nWARC-Record-ID: {record_id}\r\n"
+            f"Content-Type: application/http; msgtype=response\r\n").encode() + extra
+    return gzip.compress(head + b"Content-Length: %d\r\n\r\n" % len(http) + http + b"\r\n\r\n")
+
+
+def test_the_fast_header_read_finds_what_warcio_finds_and_leaves_odd_records_to_warcio(tmp_path):
+    warc = tmp_path / "odd.warc.gz"
+    warc.write_bytes(
+        _member("http://example.test/plain", "<urn:uuid:1>")
+        + _member("<http://example.test/wget>", "<urn:uuid:2>")                  # Wget 1.19's brackets
+        + _member("http://example.test/folded", "<urn:uuid:3>", b"WARC-Warcinfo-ID: <urn:uuid:\r\n 9>\r\n")
+        + gzip.compress(b"<html>not a WARC record</html>\r\n\r\n")            # damage: no record
+        + _member("http://example.test/after", "<urn:uuid:4>"))
+
+    def by_warcio():
+        return [(offset, length, record.rec_type, record.rec_headers.get_header("WARC-Target-URI"),
+                 record.rec_headers.get_header("WARC-Record-ID"), record.rec_headers.get_header("WARC-Warcinfo-ID"))
+                for _, offset, length, record, _ in iter_records(warc, on_damage=lambda d: None)]
+    fast = [(offset, length, h["warc-type"], h["warc-target-uri"], h["warc-record-id"], h.get("warc-warcinfo-id"))
+            for _, offset, length, h in iter_record_headers(warc, on_damage=lambda d: None)]
+    assert fast == by_warcio()
+    assert [row[3] for row in fast] == ["http://example.test/plain", "http://example.test/wget",
+                                       "http://example.test/folded", "http://example.test/after"]
+    assert fast[2][5] == "<urn:uuid: 9>"                  # the folded line joined, as warcio does
+    damage = []
+    index = ArchiveIndex([warc], on_damage=damage.append)
+    assert len(damage) == 1 and len(index) == 4
+    assert index.get("http://example.test/wget").body == b"<p><urn:uuid:2></p>"
+    index.close()

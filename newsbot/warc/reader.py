@@ -101,6 +101,44 @@ def _parse_member(data: bytes):
     return records
 
 
+def _decode_header(value: bytes) -> str:
+    try:   # as warcio does: UTF-8, else ISO-8859-1
+        return value.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return value.decode("iso-8859-1").strip()
+
+
+def _member_headers(data: bytes) -> list[dict[str, str]]:
+    """The WARC headers of the record(s) in one inflated member: lower-case name -> first value.
+
+    The index needs nothing else, so a plain member (one ``WARC/1.x`` record of exactly its
+    ``Content-Length``, no folded header lines, a bare target URI) is read here without
+    warcio's HTTP header parsing and payload copy: a third of the time.  Anything else goes
+    through warcio (:func:`_parse_member`), as does a damaged member.
+    """
+    end = data.find(b"\r\n\r\n")
+    if end > 0 and data.startswith(b"WARC/1."):
+        headers: dict[str, bytes] = {}
+        for line in data[:end].split(b"\r\n")[1:]:
+            name, colon, value = line.partition(b":")
+            if not colon or line.startswith((b" ", b"\t")):
+                break
+            headers.setdefault(name.rstrip(b" \t").lower().decode("iso-8859-1"), value)
+        else:
+            length = headers.get("content-length", b"").strip()
+            uri = headers.get("warc-target-uri", b"").strip()
+            if (length.isdigit() and end + 8 + int(length) == len(data) and data.endswith(b"\r\n\r\n")
+                    and not uri.startswith(b"<") and b" " not in uri):
+                return [{name: _decode_header(value) for name, value in headers.items()}]
+    found = []
+    for record, _ in _parse_member(data):
+        headers = {}
+        for name, value in record.rec_headers.headers:
+            headers.setdefault(name.lower(), value)
+        found.append(headers)
+    return found
+
+
 def _resync(fh, after: int) -> tuple[int, bytes] | None:
     """The next offset > ``after`` holding a gzip member that inflates and parses."""
     position = after + 1
@@ -125,13 +163,14 @@ def _resync(fh, after: int) -> tuple[int, bytes] | None:
         return candidate, fh.read(_CHUNK)
 
 
-def _iter_gzip_file(path: Path, on_damage: Callable[[ArchiveDamage], None]):
+def _iter_gzip_file(path: Path, on_damage: Callable[[ArchiveDamage], None], parse=_parse_member):
+    """(offset, member length, what ``parse`` found in the member) for each record."""
     with path.open("rb") as fh:
         offset, pending = 0, fh.read(_CHUNK)
         while pending:
             try:
                 data, pending, length = _inflate_member(fh, offset, pending)
-                parsed = _parse_member(data)
+                parsed = parse(data)
             except (zlib.error, EOFError, ArchiveLoadFailed, ValueError) as exc:
                 found = _resync(fh, offset)
                 on_damage(ArchiveDamage(path, offset, found[0] if found else None, str(exc) or type(exc).__name__))
@@ -139,8 +178,8 @@ def _iter_gzip_file(path: Path, on_damage: Callable[[ArchiveDamage], None]):
                     return
                 offset, pending = found
                 continue
-            for record, payload in parsed:
-                yield offset, length, record, payload
+            for found in parsed:
+                yield offset, length, found
             offset += length
             if len(pending) < _CHUNK:
                 pending += fh.read(_CHUNK)
@@ -155,7 +194,7 @@ def _iter_plain_file(path: Path, on_damage: Callable[[ArchiveDamage], None]):
             for record in records:
                 offset = records.get_record_offset()
                 payload = record.raw_stream.read()
-                yield offset, None, record, payload
+                yield offset, None, (record, payload)
         except (ArchiveLoadFailed, ValueError) as exc:
             on_damage(ArchiveDamage(path, offset, None, str(exc)))
 
@@ -164,8 +203,23 @@ def iter_records(locations, on_damage: Callable[[ArchiveDamage], None] = log_dam
     """(path, offset, length, record, payload bytes) for every readable record."""
     for path in warc_paths(locations):
         reader = _iter_gzip_file if path.name.endswith(".gz") else _iter_plain_file
-        for offset, length, record, payload in reader(path, on_damage):
+        for offset, length, (record, payload) in reader(path, on_damage):
             yield path, offset, length, record, payload
+
+
+def iter_record_headers(locations, on_damage: Callable[[ArchiveDamage], None] = log_damage):
+    """(path, offset, length, WARC headers as by :func:`_member_headers`) for every readable
+    record: what an index needs, read faster than :func:`iter_records`, same damage handling."""
+    for path in warc_paths(locations):
+        if path.name.endswith(".gz"):
+            for offset, length, headers in _iter_gzip_file(path, on_damage, _member_headers):
+                yield path, offset, length, headers
+        else:
+            for offset, length, (record, _) in _iter_plain_file(path, on_damage):
+                headers = {}
+                for name, value in record.rec_headers.headers:
+                    headers.setdefault(name.lower(), value)
+                yield path, offset, length, headers
 
 
 # -- responses ---------------------------------------------------------------------
@@ -240,22 +294,22 @@ class ArchiveIndex:
 
         file_numbers: dict[Path, int] = {}
         self._db.execute("BEGIN")
-        for path, offset, length, record, _ in iter_records(locations, damaged):
-            if record.rec_type not in ("response", "revisit"):
+        for path, offset, length, headers in iter_record_headers(locations, damaged):
+            rec_type = headers.get("warc-type")
+            if rec_type not in ("response", "revisit"):
                 continue
             if path not in file_numbers:
                 file_numbers[path] = len(self._paths)
                 self._paths.append(path)
-            headers = record.rec_headers
-            url = headers.get_header("WARC-Target-URI")
-            revisit = record.rec_type == "revisit"
+            url = headers.get("warc-target-uri")
+            revisit = rec_type == "revisit"
             self._db.execute(
                 "INSERT INTO records (url, file, offset, length, revisit, record_id, digest, refers_to, refers_to_url)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (url, file_numbers[path], offset, length, revisit, headers.get_header("WARC-Record-ID"),
-                 headers.get_header("WARC-Payload-Digest"),
-                 headers.get_header("WARC-Refers-To") if revisit else None,
-                 (headers.get_header("WARC-Refers-To-Target-URI") or url) if revisit else None),
+                (url, file_numbers[path], offset, length, revisit, headers.get("warc-record-id"),
+                 headers.get("warc-payload-digest"),
+                 headers.get("warc-refers-to") if revisit else None,
+                 (headers.get("warc-refers-to-target-uri") or url) if revisit else None),
             )
         self._db.execute("COMMIT")
         # Indexes after the bulk insert: one sort each instead of a b-tree update per row.
