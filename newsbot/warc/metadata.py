@@ -10,7 +10,6 @@ as Heritrix writes them (``outlink: URL L a/@href``; ``E`` for embeds).
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from urllib.parse import urljoin
 
 from itemadapter import ItemAdapter, is_item
@@ -23,34 +22,58 @@ from newsbot.warc.capture import warc_writer
 #: fields a page object must find (the same ones normalization warns about)
 REQUIRED_RAW_FIELDS = {"title": "title", "published_at": "published_at_raw", "body": "body"}
 
-_ATTRIBUTE_BY_TAG = {"a": ("href", "L"), "area": ("href", "L"), "img": ("src", "E"), "iframe": ("src", "E")}
+#: tag -> (link attribute, Heritrix hop type, source label)
+_LINK_BY_TAG = {"a": ("href", "L", "a/@href"), "area": ("href", "L", "area/@href"),
+                "img": ("src", "E", "img/@src"), "iframe": ("src", "E", "iframe/@src")}
+_NOT_A_LINK = ("javascript:", "mailto:", "#")
+_SITE_WIDE = ("/", "http://", "https://")   # resolves the same against any page of the host
+
+#: origin -> {attribute value as written -> absolute URL, "" for not a link}, for the values
+#: that do not depend on the page (the site-wide menu, sidebars): each resolved once per site.
+_resolved_by_origin: dict[str, dict[str, str]] = {}
+_RESOLVED_MAX = 8192   # values held at most, all hosts together (then the cache starts over)
+_resolved_count = 0
 
 
-@lru_cache(maxsize=8192)
-def _join(origin: str, raw: str) -> str:
-    return urljoin(origin, raw)
+def _resolve(raw: str, origin: str, base: str) -> tuple[str, bool]:
+    """(absolute URL or "" for not a link, whether that holds on every page of the host)."""
+    raw = raw.strip()
+    if not raw or raw.startswith(_NOT_A_LINK):
+        return "", True
+    if raw.startswith(_SITE_WIDE):
+        return urljoin(origin, raw), True
+    return urljoin(base, raw), False
 
 
 def outlinks(response) -> list[tuple[str, str, str]]:
     """(absolute URL, hop type, source) for each link of the page, in page order, each once."""
     # Walks the lxml tree the response already parsed (a per-element XPath for the tag name
     # and response.urljoin per link cost ~20 ms on a page of 300 links, several times the
-    # fetch), and joins the site-wide menu links once per site, not once per page
+    # fetch), and resolves the site-wide menu links once per site, not once per page
     # (docs/performance.md).
+    global _resolved_count
     base = get_base_url(response)
     origin = urljoin(base, "/")
-    seen, links = set(), []
-    for element in response.selector.root.iter(*_ATTRIBUTE_BY_TAG):
-        attribute, hop = _ATTRIBUTE_BY_TAG[element.tag]
-        raw = (element.get(attribute) or "").strip()
-        if not raw or raw.startswith(("javascript:", "mailto:", "#")):
+    resolved = _resolved_by_origin.setdefault(origin, {})
+    links: dict[str, tuple[str, str, str]] = {}   # insertion order: page order, first occurrence kept
+    for element in response.selector.root.iter(*_LINK_BY_TAG):
+        attribute, hop, source = _LINK_BY_TAG[element.tag]
+        raw = element.get(attribute)
+        if raw is None:
             continue
-        # A root-relative or absolute link resolves the same against any page of the host.
-        url = _join(origin, raw) if raw.startswith(("/", "http://", "https://")) else urljoin(base, raw)
-        if url not in seen:
-            seen.add(url)
-            links.append((url, hop, f"{element.tag}/@{attribute}"))
-    return links
+        url = resolved.get(raw)
+        if url is None:
+            url, site_wide = _resolve(raw, origin, base)
+            if site_wide:
+                if _resolved_count >= _RESOLVED_MAX:
+                    _resolved_by_origin.clear()
+                    _resolved_count = 0
+                    resolved = _resolved_by_origin.setdefault(origin, {})
+                resolved[raw] = url
+                _resolved_count += 1
+        if url and url not in links:
+            links[url] = (url, hop, source)
+    return list(links.values())
 
 
 def extraction_summary(item) -> dict:
