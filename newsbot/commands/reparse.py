@@ -40,7 +40,7 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
 from newsbot.commands.crawl import EXIT_STATUS_STAT
-from newsbot.commands.reparse_shards import default_processes, run_shards
+from newsbot.commands.reparse_shards import ShardProcesses, default_processes, usable_cpus, wait_for_shard
 from newsbot.state import SqliteStateStore
 from newsbot.warc.reader import ArchiveError, ArchiveIndex, log_damage
 
@@ -102,6 +102,7 @@ class Command(BaseRunSpiderCommand):
         parser.add_argument("--shard-urls", type=Path, help=argparse.SUPPRESS)
         parser.add_argument("--shard-index", type=Path, help=argparse.SUPPRESS)
         parser.add_argument("--shard-stats", type=Path, help=argparse.SUPPRESS)
+        parser.add_argument("--shard-parent", type=int, help=argparse.SUPPRESS)
 
     def process_options(self, args: list[str], opts) -> None:
         super().process_options(args, opts)
@@ -124,22 +125,28 @@ class Command(BaseRunSpiderCommand):
 
         if opts.shard_urls:
             # A shard: the parent read the archive (and reported its damage) already.
+            wait_for_shard(opts.shard_urls, opts.shard_parent)
             index = ArchiveIndex.load(opts.shard_index)
             urls = opts.shard_urls.read_text(encoding="utf-8").splitlines()
         else:
+            feeds = bool(self.settings.getdict("FEEDS"))
+            if feeds and (opts.processes or 1) > 1:
+                raise UsageError("-o/-O with --processes N > 1: every process would write the same file")
+            most = opts.processes or (1 if feeds else usable_cpus())
+            shards = ShardProcesses(most, site, locations, self.user_settings, opts.spargs) if most > 1 else None
             try:
-                index = ArchiveIndex(locations, on_damage=on_damage)
-            except ArchiveError as exc:
-                raise UsageError(str(exc)) from None
-            urls = article_urls(index, spidercls)
-            processes = min(opts.processes, len(urls)) if opts.processes else default_processes(len(urls))
-            if processes > 1:
-                if self.settings.getdict("FEEDS"):
-                    raise UsageError("-o/-O with --processes N > 1: every process would write the same file; "
-                                     "add --processes 1")
-                self.exitcode = run_shards(site, locations, index, urls, processes, self.settings,
-                                           self.user_settings, opts.spargs, len(damaged))
-                return
+                try:
+                    index = ArchiveIndex(locations, on_damage=on_damage)
+                except ArchiveError as exc:
+                    raise UsageError(str(exc)) from None
+                urls = article_urls(index, spidercls)
+                processes = min(most, len(urls) if opts.processes else default_processes(len(urls)))
+                if processes > 1:
+                    self.exitcode = shards.run(index, urls, processes, self.settings, len(damaged))
+                    return
+            finally:
+                if shards is not None:
+                    shards.close()
 
         for name, value in {"REPLAY_WARC": [str(p) for p in locations], "WARC_ENABLED": False,
                             "ROBOTSTXT_OBEY": False}.items():
@@ -152,6 +159,8 @@ class Command(BaseRunSpiderCommand):
         # article (~0.7 KB) would make re-parse memory grow with the archive.
         scratch = tempfile.TemporaryDirectory(prefix="newsbot-reparse-")
         crawler._newsbot_state = SqliteStateStore(Path(scratch.name) / "state.sqlite3", site)
+        # Deleted at the end, so there is no crash to survive: no fsync at WAL checkpoints.
+        crawler._newsbot_state.db.execute("PRAGMA synchronous=OFF")
 
         def count_damage(spider):
             if damaged:

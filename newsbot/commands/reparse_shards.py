@@ -3,9 +3,10 @@
 One process re-parses ~200 articles/s (extraction and pipelines are ~3-4 ms of CPU per
 article in one thread), so a machine with more cores re-parses in shards.  The parent:
 
-1. has read the archive into an :class:`~newsbot.warc.reader.ArchiveIndex` and listed its
-   article URLs, one per canonical URL (``article_urls``); it saves the index to a file the
-   children open read-only, so no child inflates the archive again;
+1. starts the N children first (they import Scrapy while it works, then wait for their
+   shard), reads the archive into an :class:`~newsbot.warc.reader.ArchiveIndex` and lists
+   its article URLs, one per canonical URL (``article_urls``); it saves the index to a file
+   the children open read-only, so no child inflates the archive again;
 2. deals the URLs round-robin into N shards: disjoint (an article is in exactly one), of
    equal size, each a sample of the whole archive, so they finish together;
 3. runs ``scrapy reparse`` once per shard with the user's ``-s``/``-a``/log options; each
@@ -77,7 +78,8 @@ def _setting_text(value) -> str:
 def child_command(site: str, locations: list[Path], urls_file: Path, index_file: Path, stats_file: Path,
                   user_settings: dict, spider_args: dict) -> list[str]:
     command = [sys.executable, "-m", "scrapy", "reparse", site, *map(str, locations), "--processes", "1",
-               "--shard-urls", str(urls_file), "--shard-index", str(index_file), "--shard-stats", str(stats_file)]
+               "--shard-urls", str(urls_file), "--shard-index", str(index_file), "--shard-stats", str(stats_file),
+               "--shard-parent", str(os.getpid())]
     for name, value in user_settings.items():
         command += ["-s", f"{name}={_setting_text(value)}"]
     for name, value in spider_args.items():
@@ -113,61 +115,91 @@ def _describe_exit(returncode: int) -> str:
     return f"exited with status {returncode}"
 
 
-def run_shards(site: str, locations: list[Path], index: ArchiveIndex, urls: list[str], processes: int,
-               settings, user_settings: dict, spider_args: dict, damage_count: int) -> int:
-    """Re-parse ``urls`` in ``processes`` children; returns the exit status for the command."""
-    started = time.monotonic()
-    shards = deal_shards(urls, processes)
-    latest_path = site_dir(settings, site) / "latest.sqlite3"
-    if settings.getbool("LATEST_ENABLED", True):
-        # WAL mode switched on now, before N processes open the file at the same moment.
-        LatestView(latest_path).close()
-    with tempfile.TemporaryDirectory(prefix="newsbot-reparse-") as scratch:
-        scratch = Path(scratch)
-        index_file = scratch / "archive-index.sqlite3"
-        index.save(index_file)
+class ShardProcesses:
+    """N ``scrapy reparse`` children, started before the archive is read: their start-up
+    (importing Scrapy and the project, ~1 s) runs while this process indexes the archive.
+    Each waits for its shard's URL file; :meth:`run` hands out the shards, :meth:`close`
+    stops the children that got none (always call it)."""
+
+    def __init__(self, count: int, site: str, locations: list[Path], user_settings: dict, spider_args: dict):
+        self.site = site
+        self._scratch = tempfile.TemporaryDirectory(prefix="newsbot-reparse-")
+        self.directory = Path(self._scratch.name)
+        self.index_file = self.directory / "archive-index.sqlite3"
+        self.urls_files = [self.directory / f"shard-{number}.urls" for number in range(count)]
+        self.stats_files = [self.directory / f"shard-{number}.stats.json" for number in range(count)]
+        self.children = [
+            subprocess.Popen(child_command(site, locations, urls_file, self.index_file, stats_file,
+                                           user_settings, spider_args),
+                             start_new_session=True)  # a terminal's Ctrl-C reaches the parent only
+            for urls_file, stats_file in zip(self.urls_files, self.stats_files)
+        ]
+
+    def close(self) -> None:
+        for child in self.children:
+            if child.poll() is None:   # never handed a shard: it has written nothing
+                child.kill()
+                child.wait()
+        self._scratch.cleanup()
+
+    def run(self, index: ArchiveIndex, urls: list[str], processes: int, settings, damage_count: int) -> int:
+        """Re-parse ``urls`` in ``processes`` of the children; returns the command's exit status."""
+        started = time.monotonic()
+        for spare in self.children[processes:]:
+            spare.kill()
+            spare.wait()
+        children = self.children[:processes]
+        shards = deal_shards(urls, processes)
+        latest_path = site_dir(settings, self.site) / "latest.sqlite3"
+        if settings.getbool("LATEST_ENABLED", True):
+            # WAL mode switched on now, before N processes open the file at the same moment.
+            LatestView(latest_path).close()
+        index.save(self.index_file)
         index.close()
-        children, stats_files = [], []
-        for number, shard in enumerate(shards):
-            urls_file = scratch / f"shard-{number}.urls"
-            urls_file.write_text("\n".join(shard) + "\n", encoding="utf-8")
-            stats_files.append(scratch / f"shard-{number}.stats.json")
-            command = child_command(site, locations, urls_file, index_file, stats_files[-1],
-                                    user_settings, spider_args)
-            # Own session: a terminal's Ctrl-C reaches the parent only, which passes it on once.
-            children.append(subprocess.Popen(command, start_new_session=True))
+        for urls_file, shard in zip(self.urls_files, shards):
+            # Renamed into place: a child sees the whole list or none.
+            partial = urls_file.with_suffix(".partial")
+            partial.write_text("\n".join(shard) + "\n", encoding="utf-8")
+            os.replace(partial, urls_file)
         logger.info("Re-parsing %d articles of %s in %d processes (pids %s), %s articles each",
-                    len(urls), site, processes, ", ".join(str(c.pid) for c in children),
+                    len(urls), self.site, processes, ", ".join(str(c.pid) for c in children),
                     "/".join(str(len(s)) for s in shards))
         returncodes = _wait_passing_signals(children)
-        shard_stats = [json.loads(f.read_text(encoding="utf-8")) for f in stats_files if f.exists()]
+        shard_stats = [json.loads(f.read_text(encoding="utf-8")) for f in self.stats_files if f.exists()]
 
-    worst = 0
-    for number, (child, returncode) in enumerate(zip(children, returncodes)):
-        if returncode != 0:
-            logger.error("Re-parse shard %d/%d (%d articles, pid %d) %s", number + 1, processes,
-                         len(shards[number]), child.pid, _describe_exit(returncode))
-        worst = max(worst, EXIT_CHILD_KILLED if returncode < 0 else returncode)
+        worst = 0
+        for number, (child, returncode) in enumerate(zip(children, returncodes)):
+            if returncode != 0:
+                logger.error("Re-parse shard %d/%d (%d articles, pid %d) %s", number + 1, processes,
+                             len(shards[number]), child.pid, _describe_exit(returncode))
+            worst = max(worst, EXIT_CHILD_KILLED if returncode < 0 else returncode)
 
-    stats = combine_stats(shard_stats)
-    stats["newsbot/reparse/processes"] = processes
-    if damage_count:
-        stats["newsbot/archive_damage"] = damage_count
-    if "newsbot/latest/articles" in stats:
-        # Each child exported the view when it finished; only an export after all of them is complete.
-        target = latest_path.with_name("latest.jsonl")
-        view = LatestView(latest_path)
-        try:
-            stats["newsbot/latest/articles"] = view.export_jsonl(target)
-        finally:
-            view.close()
-    logger.info("Dumping Scrapy stats: the sum of %d re-parse processes\n%s", processes, pprint.pformat(stats))
-    written = stats.get("newsbot/items_written", 0)
-    log = logger.info if worst == 0 and written == len(urls) else logger.warning
-    log("Re-parse of %s: %d of %d archived articles written in %.1f s by %d processes (%d failed); exit status %d",
-        site, written, len(urls), time.monotonic() - started, processes,
-        stats.get("newsbot/articles_failed", 0), worst)
-    return worst
+        stats = combine_stats(shard_stats)
+        stats["newsbot/reparse/processes"] = processes
+        if damage_count:
+            stats["newsbot/archive_damage"] = damage_count
+        if "newsbot/latest/articles" in stats:
+            # Each child exported the view when it finished; only an export after all of them is complete.
+            view = LatestView(latest_path)
+            try:
+                stats["newsbot/latest/articles"] = view.export_jsonl(latest_path.with_name("latest.jsonl"))
+            finally:
+                view.close()
+        logger.info("Dumping Scrapy stats: the sum of %d re-parse processes\n%s", processes, pprint.pformat(stats))
+        written = stats.get("newsbot/items_written", 0)
+        log = logger.info if worst == 0 and written == len(urls) else logger.warning
+        log("Re-parse of %s: %d of %d archived articles written in %.1f s by %d processes (%d failed); "
+            "exit status %d", self.site, written, len(urls), time.monotonic() - started, processes,
+            stats.get("newsbot/articles_failed", 0), worst)
+        return worst
+
+
+def wait_for_shard(urls_file: Path, parent: int) -> None:
+    """In a child: until the parent has written this shard's URLs (exit if the parent died)."""
+    while not urls_file.exists():
+        if os.getppid() != parent:
+            raise SystemExit(1)
+        time.sleep(0.01)
 
 
 def _wait_passing_signals(children: list[subprocess.Popen]) -> list[int]:
