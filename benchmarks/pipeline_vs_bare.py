@@ -172,7 +172,9 @@ def crawl(mode: str, site: GeneratedSite, workdir: Path, concurrency: int, overr
 
 
 def reparse(warc_dir: Path, workdir: Path, timeout: float = 7200) -> dict:
-    """``scrapy reparse gginews WARC_DIR``, the command as a user runs it (start-up included)."""
+    """``scrapy reparse gginews WARC_DIR``, the command as a user runs it (start-up included;
+    by default one process per usable CPU, see newsbot/commands/reparse_shards.py).  CPU time
+    is the parent's and its children's; peak RSS is the largest single process's."""
     output_dir = workdir / "reparse"
     shutil.rmtree(output_dir, ignore_errors=True)
     cmd = [sys.executable, "-m", "scrapy", "reparse", "gginews", str(warc_dir),
@@ -193,8 +195,9 @@ def reparse(warc_dir: Path, workdir: Path, timeout: float = 7200) -> dict:
         raise RuntimeError(f"scrapy reparse exited with {os.waitstatus_to_exitcode(status)}")
     articles = sum(1 for path in (output_dir / "gginews" / "jsonl").glob("*.jsonl")
                    for _ in path.open("rb"))
+    processes = len(list((output_dir / "gginews" / "reports").glob("*.json")))   # one crawl report each
     return {"mode": "reparse", "seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
-            "articles": articles, "peak_rss_mb": usage.ru_maxrss / 1024}
+            "articles": articles, "processes": processes, "peak_rss_mb": usage.ru_maxrss / 1024}
 
 
 def _du_mb(path: Path, pattern: str) -> float:
@@ -299,7 +302,8 @@ def report(results: dict) -> str:
         f"full / bare throughput: {numbers['ratio_full_to_bare']:.2f}x "
         f"(by CPU time per article: {numbers['cpu_ratio_full_to_bare']:.2f}x)",
         f"archive: {full['warc_mb']:.1f} MB WARC, {full['jsonl_mb']:.1f} MB JSON Lines",
-        f"re-parse from WARC (scrapy reparse): {reparse_run['articles']:,} articles in "
+        f"re-parse from WARC (scrapy reparse, {reparse_run['processes']} processes): "
+        f"{reparse_run['articles']:,} articles in "
         f"{reparse_run['seconds']:.1f} s = {numbers['reparse_articles_per_s']:.0f} articles/s, "
         f"CPU {numbers['reparse_cpu_s_per_1000']:.2f} s per 1,000, peak RSS {reparse_run['peak_rss_mb']:.0f} MB",
     ]
@@ -318,7 +322,9 @@ def report_full_only(results: dict) -> str:
         f"newsbot full crawl: {results['articles']:,} articles, concurrency {results['concurrency']}",
         f"  {full['pages'] / full['seconds']:.0f} pages/s, CPU {full['cpu_seconds'] / full['articles'] * 1000:.2f} s "
         f"per 1,000 articles, peak RSS {full['peak_rss_mb']:.0f} MB",
-        f"re-parse: {reparse_run['articles'] / reparse_run['seconds']:.0f} articles/s, "
+        f"re-parse ({reparse_run['processes']} processes): "
+        f"{reparse_run['articles'] / reparse_run['seconds']:.0f} articles/s, "
+        f"CPU {reparse_run['cpu_seconds'] / max(reparse_run['articles'], 1) * 1000:.2f} s per 1,000 articles, "
         f"peak RSS {reparse_run['peak_rss_mb']:.0f} MB",
     ])
 

@@ -34,6 +34,7 @@ def test_benchmark_runs_every_crawl_over_the_whole_site(tmp_path):
     assert results["full"]["items_duplicate"] == 0
     assert results["full"]["extraction_warnings"] == 0
     assert results["reparse"]["articles"] == ARTICLES
+    assert results["reparse"]["processes"] == 1     # 30 articles: not worth a second process
 
     summary = results["summary"]
     assert set(summary) == {
