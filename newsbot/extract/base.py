@@ -18,7 +18,7 @@ for ``::text`` / ``::attr()`` queries.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import lru_cache
 from typing import ClassVar
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -35,7 +35,7 @@ _METAS_WITH_CONTENT = etree.XPath("/descendant::meta[@content]")
 _IMAGES = etree.XPath("descendant-or-self::img")
 
 
-@cache
+@lru_cache(maxsize=1024)  # bounded: a family building CSS strings per page must not grow memory
 def css_query(css: str) -> etree.XPath:
     """``css`` compiled once: call it on an lxml element for what ``Selector.css(css)`` finds.
 
