@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import tempfile
 from pathlib import Path
 
@@ -40,9 +41,12 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
 from newsbot.commands.crawl import EXIT_STATUS_STAT
-from newsbot.commands.reparse_shards import ShardProcesses, default_processes, usable_cpus, wait_for_shard
+from newsbot.commands.reparse_shards import (Interrupted, ShardProcesses, default_processes, usable_cpus,
+                                             wait_for_shard)
 from newsbot.state import SqliteStateStore
 from newsbot.warc.reader import ArchiveError, ArchiveIndex, log_damage
+
+logger = logging.getLogger(__name__)
 
 
 class PacedStartMiddleware:
@@ -144,6 +148,10 @@ class Command(BaseRunSpiderCommand):
                 if processes > 1:
                     self.exitcode = shards.run(index, urls, processes, self.settings, len(damaged))
                     return
+            except Interrupted as signal_name:
+                logger.warning("Received %s while reading the archive: stopped, nothing written", signal_name)
+                self.exitcode = 1
+                return
             finally:
                 if shards is not None:
                     shards.close()

@@ -115,6 +115,10 @@ def _describe_exit(returncode: int) -> str:
     return f"exited with status {returncode}"
 
 
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM before the shards were handed out: nothing was written."""
+
+
 class ShardProcesses:
     """N ``scrapy reparse`` children, started before the archive is read: their start-up
     (importing Scrapy and the project, ~1 s) runs while this process indexes the archive.
@@ -134,12 +138,30 @@ class ShardProcesses:
                              start_new_session=True)  # a terminal's Ctrl-C reaches the parent only
             for urls_file, stats_file in zip(self.urls_files, self.stats_files)
         ]
+        self.working: list[subprocess.Popen] = []   # the children handed a shard
+        self._previous_handlers = {signum: signal.signal(signum, self._on_signal)
+                                   for signum in (signal.SIGINT, signal.SIGTERM)}
+
+    def _on_signal(self, signum, _frame) -> None:
+        if not self.working:
+            # Still reading the archive, nothing written: stop (close() ends the waiting children).
+            raise Interrupted(signal.Signals(signum).name)
+        logger.warning("Received %s: passing it on to %d re-parse processes",
+                       signal.Signals(signum).name, len(self.working))
+        for child in self.working:
+            if child.returncode is None:
+                try:
+                    child.send_signal(signum)
+                except ProcessLookupError:   # exited since: nothing to stop
+                    pass
 
     def close(self) -> None:
         for child in self.children:
             if child.poll() is None:   # never handed a shard: it has written nothing
                 child.kill()
                 child.wait()
+        for signum, handler in self._previous_handlers.items():
+            signal.signal(signum, handler)
         self._scratch.cleanup()
 
     def run(self, index: ArchiveIndex, urls: list[str], processes: int, settings, damage_count: int) -> int:
@@ -161,10 +183,11 @@ class ShardProcesses:
             partial = urls_file.with_suffix(".partial")
             partial.write_text("\n".join(shard) + "\n", encoding="utf-8")
             os.replace(partial, urls_file)
+        self.working = children
         logger.info("Re-parsing %d articles of %s in %d processes (pids %s), %s articles each",
                     len(urls), self.site, processes, ", ".join(str(c.pid) for c in children),
                     "/".join(str(len(s)) for s in shards))
-        returncodes = _wait_passing_signals(children)
+        returncodes = [child.wait() for child in children]   # signals meanwhile: _on_signal
         shard_stats = [json.loads(f.read_text(encoding="utf-8")) for f in self.stats_files if f.exists()]
 
         worst = 0
@@ -200,22 +223,3 @@ def wait_for_shard(urls_file: Path, parent: int) -> None:
         if os.getppid() != parent:
             raise SystemExit(1)
         time.sleep(0.01)
-
-
-def _wait_passing_signals(children: list[subprocess.Popen]) -> list[int]:
-    def pass_on(signum, _frame):
-        logger.warning("Received %s: passing it on to %d re-parse processes",
-                       signal.Signals(signum).name, len(children))
-        for child in children:
-            if child.returncode is None:
-                try:
-                    child.send_signal(signum)
-                except ProcessLookupError:   # exited since: nothing to stop
-                    pass
-
-    previous = {signum: signal.signal(signum, pass_on) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        return [child.wait() for child in children]
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
