@@ -41,8 +41,8 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
 from newsbot.commands.crawl import EXIT_STATUS_STAT
-from newsbot.commands.reparse_shards import (Interrupted, ShardProcesses, default_processes, usable_cpus,
-                                             wait_for_shard)
+from newsbot.commands.reparse_shards import (Interrupted, ShardProcesses, default_processes, import_components,
+                                             usable_cpus, wait_for_shard)
 from newsbot.state import SqliteStateStore
 from newsbot.warc.reader import ArchiveError, ArchiveIndex, log_damage
 
@@ -129,6 +129,7 @@ class Command(BaseRunSpiderCommand):
 
         if opts.shard_urls:
             # A shard: the parent read the archive (and reported its damage) already.
+            import_components(self.settings)   # while the parent still reads the archive
             wait_for_shard(opts.shard_urls, opts.shard_parent)
             index = ArchiveIndex.load(opts.shard_index)
             urls = opts.shard_urls.read_text(encoding="utf-8").splitlines()

@@ -33,6 +33,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from scrapy.utils.conf import build_component_list
+from scrapy.utils.misc import load_object
+
 from newsbot.commands.crawl import EXIT_STATUS_STAT
 from newsbot.latest import LatestView
 from newsbot.output import site_dir
@@ -215,6 +218,19 @@ class ShardProcesses:
             "exit status %d", self.site, written, len(urls), time.monotonic() - started, processes,
             stats.get("newsbot/articles_failed", 0), worst)
         return worst
+
+
+#: the settings naming the classes a crawl instantiates
+_COMPONENT_SETTINGS = ("ADDONS", "EXTENSIONS", "DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "ITEM_PIPELINES")
+
+
+def import_components(settings) -> None:
+    """Import (not create) the components the crawl will load: in a child, ~0.5 s of imports
+    done while the parent is still reading the archive instead of after."""
+    for name in _COMPONENT_SETTINGS:
+        for component in build_component_list(settings.getwithbase(name)):
+            if isinstance(component, str):
+                load_object(component)
 
 
 def wait_for_shard(urls_file: Path, parent: int) -> None:
