@@ -74,35 +74,21 @@ class CdxjLines:
         if rec_type not in ("response", "revisit") or not url or not digest:
             self.exact = False
             return
-        http = record.http_headers
-        if rec_type == "revisit":
-            mime = "warc/revisit"
-        else:
-            mime = http.get_header("Content-Type") if http else None
-        self.add_entry(url, headers.get_header("WARC-Date"), mime, http.get_statuscode() if http else None, digest,
-                       offset=offset, length=length)
-
-    def needs_indexer(self) -> None:
-        """A record was appended that only cdxj-indexer indexes right (a POST/PUT exchange)."""
-        self.exact = False
-
-    def add_entry(self, url: str, warc_date: str, mime: str | None, status: str | None, digest: str, *,
-                  offset: int, length: int) -> None:
-        """A response or revisit record's line: what :meth:`add` reads off a warcio record, given
-        directly by the writer's own serializer (``mime``: the HTTP Content-Type, or ``warc/revisit``)."""
-        if not self.exact:
-            return
         entry = {"url": url}
-        if mime is not None:
-            entry["mime"] = _MIME_END.split(mime, 1)[0].strip() if mime else mime
-        if status is not None:
-            entry["status"] = status
+        if rec_type == "revisit":
+            entry["mime"] = "warc/revisit"
+        elif record.http_headers:
+            mime = record.http_headers.get_header("Content-Type")
+            if mime is not None:
+                entry["mime"] = _MIME_END.split(mime, 1)[0].strip() if mime else mime
+        if record.http_headers:
+            entry["status"] = record.http_headers.get_statuscode()
         entry.update(digest=digest, length=str(length), offset=str(offset), filename=self.warc_path.name)
         try:
             key = surt.surt(url)
         except Exception:  # cdxj-indexer keys an unparsable URL by itself
             key = url
-        self._sorter.write(f"{key} {iso_date_to_timestamp(warc_date)} {json.dumps(entry)}\n")
+        self._sorter.write(f"{key} {iso_date_to_timestamp(headers.get_header('WARC-Date'))} {json.dumps(entry)}\n")
 
     def write(self) -> Path:
         """The sorted index beside the WARC; it appears whole (written aside, then renamed)."""

@@ -12,16 +12,12 @@ records as they are appended, so the file is not read again at close.
 
 from __future__ import annotations
 
-import base64
 import errno
-import hashlib
 import io
 import os
 import zlib
 from pathlib import Path
-from typing import NamedTuple
 
-from warcio.recordbuilder import RecordBuilder
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -30,35 +26,6 @@ from newsbot.warc.cdxj import CdxjLines
 from newsbot.warc.digests import ArchivedPayload, DigestIndex, payload_digest
 
 WARC_VERSION = "WARC/1.1"
-_REVISIT_PROFILE = RecordBuilder.REVISIT_PROFILE_1_1
-_CONTENT_TYPE = RecordBuilder.WARC_RECORDS   # record type -> the record's Content-Type
-
-
-def _sha1_digest(*parts: bytes) -> str:
-    """``sha1:<base32>`` of the parts in order, as warcio's ``Digester`` writes it."""
-    hasher = hashlib.sha1()
-    for part in parts:
-        hasher.update(part)
-    return "sha1:" + base64.b32encode(hasher.digest()).decode("ascii")
-
-
-#: a record whose file cdxj-indexer itself must index (see newsbot.warc.cdxj)
-_NEEDS_INDEXER = ()
-
-
-class _Serialized(NamedTuple):
-    """A record already serialized (uncompressed), with what the writer needs about it."""
-
-    record_id: str
-    block: bytes
-    cdxj: tuple | None    # CdxjLines.add_entry's (url, date, mime, status, digest); None: not indexed
-
-
-def _serialize(headers: list[tuple[str, str]], http_block: bytes, payload: bytes) -> bytes:
-    """A WARC record exactly as warcio's ``_write_warc_record`` writes it: the WARC headers
-    (UTF-8), the HTTP header block, the payload, two CRLFs."""
-    head = WARC_VERSION + "\r\n" + "".join([f"{name}: {value}\r\n" for name, value in headers]) + "\r\n"
-    return b"".join((head.encode("utf-8"), http_block, payload, b"\r\n\r\n"))
 
 
 class RollingWarcWriter:
@@ -99,23 +66,15 @@ class RollingWarcWriter:
                 self.cdxj_lines = None
 
     # -- records -------------------------------------------------------------
-    def _compress(self, block: bytes) -> bytes:
-        compressor = zlib.compressobj(self.compress_level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-        return compressor.compress(block) + compressor.flush()
-
     def _member(self, record) -> bytes:
-        if isinstance(record, _Serialized):
-            return self._compress(record.block)
         raw = io.BytesIO()
         self.builder.out = raw
         self.builder._write_warc_record(raw, record)
-        return self._compress(raw.getvalue())
+        compressor = zlib.compressobj(self.compress_level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+        return compressor.compress(raw.getvalue()) + compressor.flush()
 
     def _append(self, records) -> list[tuple[str, int, int]]:
-        """Write records (one syscall); returns (record id, offset, length) for each.
-
-        A record is a warcio record or, for the exchanges and metadata records the crawl
-        writes by the thousand, one :meth:`capture`/:meth:`write_metadata` serialized."""
+        """Write records (one syscall); returns (record id, offset, length) for each."""
         members = [self._member(r) for r in records]
         data = b"".join(members)
         written = os.write(self.fd, data)
@@ -124,19 +83,9 @@ class RollingWarcWriter:
             raise OSError(errno.ENOSPC, f"short write ({written} of {len(data)} bytes)", str(self.path))
         placed, offset = [], self.size
         for record, member in zip(records, members):
-            if isinstance(record, _Serialized):
-                record_id = record.record_id
-                if self.cdxj_lines is None or record.cdxj is None:
-                    pass
-                elif record.cdxj is _NEEDS_INDEXER:
-                    self.cdxj_lines.needs_indexer()
-                else:
-                    self.cdxj_lines.add_entry(*record.cdxj, offset=offset, length=len(member))
-            else:
-                record_id = record.rec_headers.get_header("WARC-Record-ID")
-                if self.cdxj_lines is not None:
-                    self.cdxj_lines.add(record, offset, len(member))
-            placed.append((record_id, offset, len(member)))
+            placed.append((record.rec_headers.get_header("WARC-Record-ID"), offset, len(member)))
+            if self.cdxj_lines is not None:
+                self.cdxj_lines.add(record, offset, len(member))
             offset += len(member)
         self.size += len(data)
         self.bytes_written += len(data)
@@ -148,77 +97,49 @@ class RollingWarcWriter:
             self._open()
         return self._append(records)
 
-    # The crawl's own records are serialized here, header by header in the order warcio's
-    # RecordBuilder and WARCWriter put them (tests/test_warc_serialize.py checks the bytes
-    # against warcio's): going through warcio cost ~3x the CPU, mostly in its per-header
-    # case-insensitive lookups and hashing the payload once more (docs/performance.md).
     def capture(self, *, url: str, method: str, request_target: str, request_headers: list[tuple[str, str]],
                 request_body: bytes, status: int, reason: str, protocol: str,
                 response_headers: list[tuple[str, str]], body: bytes, ip_address: str | None = None) -> dict:
         """Archive one exchange as a response (or revisit) record and its concurrent request record."""
-        extra = [("WARC-IP-Address", ip_address)] if ip_address else []
+        extra = {"WARC-IP-Address": ip_address} if ip_address else {}
         http_headers = StatusAndHeaders(f"{status} {reason}".strip(), response_headers, protocol=protocol)
-        http_headers.compute_headers_buffer()  # warcio's: %-encodes a non-ASCII header value
-        http_block = http_headers.headers_buff
-        digest = payload_digest(body)
-        original = self.digests.find(url, digest) if self.digests is not None and body else None
-        response_id, warc_date = self.builder._make_warc_id(), self.builder.curr_warc_date()
-        status_code = http_headers.get_statuscode()
+        digest = payload_digest(body) if body else None
+        original = self.digests.find(url, digest) if self.digests is not None and digest else None
         if original is not None:
-            headers = extra + [
-                ("WARC-Type", "revisit"), ("WARC-Record-ID", response_id), ("WARC-Target-URI", url),
-                ("WARC-Date", warc_date), ("WARC-Profile", _REVISIT_PROFILE),
-                ("WARC-Refers-To-Target-URI", url), ("WARC-Refers-To-Date", original.warc_date),
-                ("WARC-Payload-Digest", digest), ("WARC-Refers-To", original.record_id),
-                ("WARC-Block-Digest", _sha1_digest(http_block)),
-                ("Content-Type", _CONTENT_TYPE["revisit"]), ("Content-Length", str(len(http_block))),
-            ]
-            response = _Serialized(response_id, _serialize(headers, http_block, b""),
-                                   (url, warc_date, "warc/revisit", status_code, digest))
+            response = self.builder.create_revisit_record(
+                url, digest, url, original.warc_date, http_headers=http_headers, warc_headers_dict=dict(extra),
+            )
+            response.rec_headers.add_header("WARC-Refers-To", original.record_id)
         else:
-            headers = extra + [
-                ("WARC-Type", "response"), ("WARC-Record-ID", response_id), ("WARC-Target-URI", url),
-                ("WARC-Date", warc_date), ("WARC-Payload-Digest", digest),
-                ("WARC-Block-Digest", _sha1_digest(http_block, body)),
-                ("Content-Type", _CONTENT_TYPE["response"]), ("Content-Length", str(len(http_block) + len(body))),
-            ]
-            response = _Serialized(response_id, _serialize(headers, http_block, body),
-                                   (url, warc_date, http_headers.get_header("Content-Type"), status_code, digest))
-        request_http = StatusAndHeaders(f"{method} {request_target} {protocol}", request_headers,
-                                        is_http_request=True)
-        request_http.compute_headers_buffer()
-        request_block = request_http.headers_buff
-        request_id = self.builder._make_warc_id()
-        headers = extra + [
-            ("WARC-Type", "request"), ("WARC-Record-ID", request_id), ("WARC-Target-URI", url),
-            ("WARC-Date", warc_date), ("WARC-Payload-Digest", _sha1_digest(request_body)),
-            ("WARC-Concurrent-To", response_id), ("WARC-Block-Digest", _sha1_digest(request_block, request_body)),
-            ("Content-Type", _CONTENT_TYPE["request"]),
-            ("Content-Length", str(len(request_block) + len(request_body))),
-        ]
-        # cdxj-indexer keys a POST/PUT response by its request body too: that file's index falls back to it
-        request_index = _NEEDS_INDEXER if method.upper() in ("POST", "PUT") else None
-        request = _Serialized(request_id, _serialize(headers, request_block, request_body), request_index)
+            response = self.builder.create_warc_record(
+                url, "response", payload=io.BytesIO(body), length=len(body),
+                http_headers=http_headers, warc_headers_dict=dict(extra),
+            )
+        request = self.builder.create_warc_record(
+            url, "request",
+            payload=io.BytesIO(request_body), length=len(request_body),
+            http_headers=StatusAndHeaders(f"{method} {request_target} {protocol}", request_headers,
+                                          is_http_request=True),
+            warc_headers_dict=dict(extra),
+        )
+        warc_date = response.rec_headers.get_header("WARC-Date")
+        request.rec_headers.replace_header("WARC-Date", warc_date)
+        request.rec_headers.add_header("WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID"))
         (record_id, offset, length), _ = self.write_records([response, request])
         if original is not None:
             self.revisits_written += 1
-        elif self.digests is not None and body:
+        elif self.digests is not None and digest:
             self.digests.add(url, digest, ArchivedPayload(record_id, warc_date, self.path.name, offset))
         return {"filename": self.path.name, "record_id": record_id, "offset": offset, "length": length,
                 "revisit": original is not None}
 
     def write_metadata(self, url: str, fields: list[tuple[str, str]], refers_to: str) -> dict:
         """A ``metadata`` record (``application/warc-fields``) about the record ``refers_to``."""
-        payload = "".join([f"{name}: {value}\r\n" for name, value in fields]).encode("utf-8")
-        digest = _sha1_digest(payload)  # no HTTP headers: the block is the payload
-        record_id = self.builder._make_warc_id()
-        headers = [
-            ("WARC-Refers-To", refers_to), ("WARC-Concurrent-To", refers_to), ("WARC-Type", "metadata"),
-            ("WARC-Record-ID", record_id), *([("WARC-Target-URI", url)] if url else []),
-            ("WARC-Date", self.builder.curr_warc_date()), ("WARC-Payload-Digest", digest),
-            ("WARC-Block-Digest", digest), ("Content-Type", "application/warc-fields"),
-            ("Content-Length", str(len(payload))),
-        ]
-        ((record_id, offset, length),) = self.write_records([_Serialized(record_id, _serialize(headers, b"", payload),
-                                                                         None)])
+        payload = "".join(f"{name}: {value}\r\n" for name, value in fields).encode("utf-8")
+        record = self.builder.create_warc_record(
+            url, "metadata", payload=io.BytesIO(payload), length=len(payload),
+            warc_content_type="application/warc-fields",
+            warc_headers_dict={"WARC-Refers-To": refers_to, "WARC-Concurrent-To": refers_to},
+        )
+        ((record_id, offset, length),) = self.write_records([record])
         return {"filename": self.path.name, "record_id": record_id, "offset": offset, "length": length}
