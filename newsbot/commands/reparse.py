@@ -73,6 +73,53 @@ class PacedStartMiddleware:
                 await self.crawler.signals.wait_for(signals.scheduler_empty)
 
 
+#: Components a re-parse does without (``None`` at command-line priority in every re-parse
+#: process, so they are neither imported nor called per article; docs/performance.md).
+#: None of them can change a record: the first six only shape the outgoing request
+#: (headers, cookies, credentials, proxy, timeout), which the replay handler never reads
+#: and, with ``WARC_ENABLED=0``, nothing archives; Referer likewise sets a request header;
+#: DownloaderStats counts request/response bytes (``downloader/*`` stats, read by no report).
+#: Everything that shapes a response stays: decompression, redirects (and meta refresh),
+#: offsite, faults and charsets, HTTP errors, the browser middleware's counted skips.
+REPLAY_IDLE_COMPONENTS = {
+    "DOWNLOADER_MIDDLEWARES": (
+        "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware",
+        "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware",
+        "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware",
+        "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware",
+        "scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
+        "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware",
+        "scrapy.downloadermiddlewares.stats.DownloaderStats",
+    ),
+    "SPIDER_MIDDLEWARES": ("scrapy.spidermiddlewares.referer.RefererMiddleware",),
+}
+#: Components that disable themselves (NotConfigured) in a re-parse, whose WARC_ENABLED is
+#: off: taken out of the component dict, not set to None (Scrapy imports every key of it,
+#: None or not), so that a re-parse does not import the WARC writer's modules at all
+#: (~0.15 s per process: cdxj-indexer and its dependencies).
+REPLAY_WARC_COMPONENTS = {
+    "DOWNLOADER_MIDDLEWARES": "newsbot.warc.capture.WarcCaptureMiddleware",
+    "SPIDER_MIDDLEWARES": "newsbot.warc.metadata.WarcMetadataMiddleware",
+}
+
+
+def configure_replay(settings, locations: list[Path]) -> None:
+    """What every re-parse process runs with (before its components are imported)."""
+    for name, value in {"REPLAY_WARC": [str(p) for p in locations], "WARC_ENABLED": False,
+                        "ROBOTSTXT_OBEY": False}.items():
+        settings.set(name, value, priority="cmdline")
+    for setting in REPLAY_IDLE_COMPONENTS.keys() | REPLAY_WARC_COMPONENTS.keys():
+        components = settings.getdict(setting)
+        # A component the user named in -s (enabled or not) is left as they said.
+        for path in REPLAY_IDLE_COMPONENTS.get(setting, ()):
+            components.setdefault(path, None)
+        components.pop(REPLAY_WARC_COMPONENTS.get(setting), None)
+        if setting == "SPIDER_MIDDLEWARES":
+            # Closest to the engine (Scrapy's own start middleware is 25): nothing buffers after it.
+            components[f"{__name__}.{PacedStartMiddleware.__name__}"] = 10
+        settings.set(setting, components, priority="cmdline")
+
+
 def article_urls(index: ArchiveIndex, spidercls) -> list[str]:
     """Archived article URLs for ``spidercls``, archive order, one per canonical URL."""
     # canonicalize only reads class attributes: usable before the spider exists.
@@ -129,6 +176,7 @@ class Command(BaseRunSpiderCommand):
 
         if opts.shard_urls:
             # A shard: the parent read the archive (and reported its damage) already.
+            configure_replay(self.settings, locations)
             import_components(self.settings)   # while the parent still reads the archive
             wait_for_shard(opts.shard_urls, opts.shard_parent)
             index = ArchiveIndex.load(opts.shard_index)
@@ -157,11 +205,7 @@ class Command(BaseRunSpiderCommand):
                 if shards is not None:
                     shards.close()
 
-        for name, value in {"REPLAY_WARC": [str(p) for p in locations], "WARC_ENABLED": False,
-                            "ROBOTSTXT_OBEY": False}.items():
-            self.settings.set(name, value, priority="cmdline")
-        # Closest to the engine (Scrapy's own start middleware is 25): nothing buffers after it.
-        self.settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", PacedStartMiddleware, 10)
+        configure_replay(self.settings, locations)
         crawler = self._create_crawler(site)
         crawler._newsbot_replay_index = index              # read once, shared with the replay handler
         # An empty state re-emits recorded articles.  On disk, not ":memory:": a row per
