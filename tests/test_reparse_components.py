@@ -28,6 +28,10 @@ def site_routes():
     return routes
 
 
+def warnings(result) -> list[str]:
+    return sorted(line.split("] WARNING: ")[1] for line in result.stderr.splitlines() if "] WARNING: " in line)
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     out = tmp_path_factory.mktemp("live")
@@ -59,7 +63,11 @@ def test_reparse_records_equal_the_live_crawl_field_by_field(live, tmp_path):
     assert again.warcs("gginews") == []
     assert not any(name.startswith("downloader/") for name in stats)
     enabled = again.stderr.split("Enabled downloader middlewares:")[1].split("Enabled item pipelines:")[0]
-    for name in ("CookiesMiddleware", "UserAgentMiddleware", "DefaultHeadersMiddleware", "RefererMiddleware",
+    # the live crawl's warnings (charset, extraction), no other; no per-page DEBUG lines made
+    # only to be dropped
+    assert warnings(again) == warnings(live) and len(warnings(live)) == 3
+    assert "log_count/DEBUG" not in stats
+    for name in ("CookiesMiddleware", "UserAgentMiddleware", "DefaultHeadersMiddleware",
                  "WarcCaptureMiddleware", "WarcMetadataMiddleware", "DownloaderStats"):
         assert name not in enabled
     for name in ("HttpCompressionMiddleware", "RedirectMiddleware", "MetaRefreshMiddleware", "FaultMiddleware",
