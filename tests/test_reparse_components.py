@@ -68,8 +68,28 @@ def test_reparse_records_equal_the_live_crawl_field_by_field(live, tmp_path):
     assert warnings(again) == warnings(live) and len(warnings(live)) == 3
     assert "log_count/DEBUG" not in stats
     for name in ("CookiesMiddleware", "UserAgentMiddleware", "DefaultHeadersMiddleware",
-                 "WarcCaptureMiddleware", "WarcMetadataMiddleware", "DownloaderStats"):
+                 "WarcCaptureMiddleware", "WarcMetadataMiddleware", "DownloaderStats", "BrowserMiddleware"):
         assert name not in enabled
     for name in ("HttpCompressionMiddleware", "RedirectMiddleware", "MetaRefreshMiddleware", "FaultMiddleware",
                  "OffsiteMiddleware", "HttpErrorMiddleware"):
         assert name in enabled
+
+
+@pytest.mark.parametrize("browser_pages, browser_enabled, kept", [
+    (frozenset(), False, False), (frozenset({"article"}), False, True), (frozenset(), True, True)])
+def test_browser_middleware_leaves_only_where_no_request_can_need_it(browser_pages, browser_enabled, kept):
+    from scrapy.settings import Settings
+
+    from newsbot.commands.reparse import BROWSER_MIDDLEWARE, configure_replay
+    from newsbot.spiders.gginews import GginewsSpider
+
+    settings = Settings()
+    settings.setmodule("newsbot.settings", priority="project")
+    settings.set("BROWSER_ENABLED", browser_enabled, priority="cmdline")
+    spidercls = type("Spider", (GginewsSpider,), {"browser_pages": browser_pages})
+    configure_replay(settings, [FIXTURES], spidercls)
+    middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
+    assert (BROWSER_MIDDLEWARE in middlewares) is kept
+    assert middlewares["scrapy.downloadermiddlewares.cookies.CookiesMiddleware"] is None
+    assert "newsbot.warc.capture.WarcCaptureMiddleware" not in middlewares
+    assert middlewares["newsbot.faults.downloader.FaultMiddleware"] == 540

@@ -117,7 +117,13 @@ class QuietLogFormatter(LogFormatter):
         return None
 
 
-def configure_replay(settings, locations: list[Path]) -> None:
+#: a no-op in a re-parse of a spider without browser pages (no request carries its meta, no
+#: response its flag): out of the dict, so playwright and Scrapy's HTTP/1.1 handler (TLS,
+#: cryptography) are not imported, ~0.2 s per process
+BROWSER_MIDDLEWARE = "newsbot.browser.BrowserMiddleware"
+
+
+def configure_replay(settings, locations: list[Path], spidercls) -> None:
     """What every re-parse process runs with (before its components are imported)."""
     for name, value in {"REPLAY_WARC": [str(p) for p in locations], "WARC_ENABLED": False,
                         "ROBOTSTXT_OBEY": False}.items():
@@ -128,6 +134,8 @@ def configure_replay(settings, locations: list[Path]) -> None:
         for path in REPLAY_IDLE_COMPONENTS.get(setting, ()):
             components.setdefault(path, None)
         components.pop(REPLAY_WARC_COMPONENTS.get(setting), None)
+        if setting == "DOWNLOADER_MIDDLEWARES" and not (spidercls.browser_pages or settings.getbool("BROWSER_ENABLED")):
+            components.pop(BROWSER_MIDDLEWARE, None)
         if setting == "SPIDER_MIDDLEWARES":
             # Closest to the engine (Scrapy's own start middleware is 25): nothing buffers after it.
             components[f"{__name__}.{PacedStartMiddleware.__name__}"] = 10
@@ -199,7 +207,7 @@ class Command(BaseRunSpiderCommand):
 
         if opts.shard_urls:
             # A shard: the parent read the archive (and reported its damage) already.
-            configure_replay(self.settings, locations)
+            configure_replay(self.settings, locations, spidercls)
             import_components(self.settings)   # while the parent still reads the archive
             wait_for_shard(opts.shard_urls, opts.shard_parent)
             index = ArchiveIndex.load(opts.shard_index)
@@ -228,7 +236,7 @@ class Command(BaseRunSpiderCommand):
                 if shards is not None:
                     shards.close()
 
-        configure_replay(self.settings, locations)
+        configure_replay(self.settings, locations, spidercls)
         crawler = self._create_crawler(site)
         crawler._newsbot_replay_index = index              # read once, shared with the replay handler
         # An empty state re-emits recorded articles.  On disk, not ":memory:": a row per

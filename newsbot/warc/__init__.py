@@ -5,3 +5,7 @@
 * :mod:`newsbot.warc.reader`  - the one path that reads archives (replay and re-parse)
 * :mod:`newsbot.warc.replay`  - download handler answering requests from archives
 """
+
+#: request meta key carrying the status line's reason phrase (set by the live handler and by
+#: replay, read by the WARC capture); here, so replay need not import the HTTP/1.1 handler
+REASON_META_KEY = "newsbot_http_reason"

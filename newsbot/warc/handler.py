@@ -24,9 +24,9 @@ from scrapy.core.downloader.handlers.http11 import (
 )
 from scrapy.utils.defer import maybe_deferred_to_future
 
-logger = logging.getLogger("scrapy.core.downloader.handlers.http11")
+from newsbot.warc import REASON_META_KEY  # re-exported: defined there, so replay needs no HTTP/1.1 import
 
-REASON_META_KEY = "newsbot_http_reason"
+logger = logging.getLogger("scrapy.core.downloader.handlers.http11")
 
 
 class _ReasonKeepingAgent(_ScrapyAgent):

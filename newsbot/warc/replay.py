@@ -13,7 +13,7 @@ from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
-from newsbot.warc.handler import REASON_META_KEY
+from newsbot.warc import REASON_META_KEY
 from newsbot.warc.reader import ArchiveIndex, log_damage
 
 logger = logging.getLogger(__name__)
