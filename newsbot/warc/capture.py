@@ -21,8 +21,8 @@ from scrapy.exceptions import NotConfigured
 import newsbot
 from newsbot.faults.storage import storage_guarded
 from newsbot.output import site_dir
+from newsbot.warc import REASON_META_KEY
 from newsbot.warc.digests import DigestIndex
-from newsbot.warc.handler import REASON_META_KEY
 from newsbot.warc.writer import RollingWarcWriter
 
 logger = logging.getLogger(__name__)

@@ -84,7 +84,7 @@ class DigestIndex:
         read once per size it is seen at.
         """
         from newsbot.warc.cdxj import cdxj_path
-        from newsbot.warc.reader import iter_records
+        from newsbot.warc.reader import iter_record_headers
 
         added = 0
         for path in sorted(Path(directory).glob("*.warc.gz")):
@@ -93,12 +93,11 @@ class DigestIndex:
                     "SELECT 1 FROM scanned WHERE filename = ? AND size = ?", (path.name, size)).fetchone():
                 continue
             before = self.db.total_changes
-            for _, offset, _, record, _ in iter_records(path):
-                headers = record.rec_headers
-                digest = headers.get_header("WARC-Payload-Digest")
-                if record.rec_type == "response" and digest and digest != EMPTY_DIGEST:
-                    self.add(headers.get_header("WARC-Target-URI"), digest, ArchivedPayload(
-                        headers.get_header("WARC-Record-ID"), headers.get_header("WARC-Date"), path.name, offset))
+            for _, offset, _, headers in iter_record_headers(path):  # the WARC headers are enough
+                digest = headers.get("warc-payload-digest")
+                if headers.get("warc-type") == "response" and digest and digest != EMPTY_DIGEST:
+                    self.add(headers["warc-target-uri"], digest, ArchivedPayload(
+                        headers["warc-record-id"], headers["warc-date"], path.name, offset))
             added += self.db.total_changes - before
             self.db.execute("INSERT OR REPLACE INTO scanned VALUES (?, ?)", (path.name, size))
         if added:

@@ -24,7 +24,7 @@ from scrapy.core.downloader.handlers.http11 import (
 )
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from newsbot.warc import REASON_META_KEY  # re-exported: defined there, so replay needs no HTTP/1.1 import
+from newsbot.warc import REASON_META_KEY
 
 logger = logging.getLogger("scrapy.core.downloader.handlers.http11")
 
