@@ -57,6 +57,7 @@ WARC_ENABLED = True
 WARC_MAX_SIZE = 1024**3          # roll over to a new .warc.gz after 1 GB
 JSONL_MAX_SIZE = 128 * 1024**2   # start a new .jsonl after 128 MB (0: one file per run)
 LATEST_ENABLED = True            # keep OUTPUT_DIR/<site>/latest.sqlite3 + latest.jsonl (docs/records.md)
+LATEST_EXPORT_JSONL = True       # rewrite latest.jsonl at the end of the run (off in re-parse shards: the parent does it once)
 WARC_COMPRESS_LEVEL = 3          # zlib level per record: half level 6's CPU, ~10% larger (docs/performance.md)
 WARC_REVISITS = True             # an unchanged payload is a revisit record (warc/digests.sqlite3)
 WARC_CDXJ = True                 # a CDXJ index beside each finished .warc.gz

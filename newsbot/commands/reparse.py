@@ -208,6 +208,8 @@ class Command(BaseRunSpiderCommand):
         if opts.shard_urls:
             # A shard: the parent read the archive (and reported its damage) already.
             configure_replay(self.settings, locations, spidercls)
+            # The view is site-wide: one export, by the parent, once every shard is in.
+            self.settings.set("LATEST_EXPORT_JSONL", False, priority="cmdline")
             import_components(self.settings)   # while the parent still reads the archive
             wait_for_shard(opts.shard_urls, opts.shard_parent)
             index = ArchiveIndex.load(opts.shard_index)

@@ -16,8 +16,9 @@ article in one thread), so a machine with more cores re-parses in shards.  The p
 4. passes Ctrl-C/SIGTERM on to every child (they run in their own session, so a terminal's
    Ctrl-C reaches them once, through the parent: a second one forces them, as in Scrapy);
 5. waits, names every child that failed in one line, logs the children's stats summed and
-   a one-line summary, re-exports ``latest.jsonl`` (children finish in any order: the last
-   export must see every shard), and returns the worst child's exit status.
+   a one-line summary, exports ``latest.jsonl`` once (the children do not: the view is
+   site-wide, and only an export after every shard is complete), and returns the worst
+   child's exit status.
 """
 
 from __future__ import annotations
@@ -204,8 +205,8 @@ class ShardProcesses:
         stats["newsbot/reparse/processes"] = processes
         if damage_count:
             stats["newsbot/archive_damage"] = damage_count
-        if "newsbot/latest/articles" in stats:
-            # Each child exported the view when it finished; only an export after all of them is complete.
+        if stats.get("newsbot/latest/upserts"):  # the view is on, and a shard wrote to it
+            # The children leave latest.jsonl alone (LATEST_EXPORT_JSONL off): exported once, complete.
             view = LatestView(latest_path)
             try:
                 stats["newsbot/latest/articles"] = view.export_jsonl(latest_path.with_name("latest.jsonl"))

@@ -46,6 +46,10 @@ class LatestViewPipeline:
     def close_spider(self):
         if self.view is None:
             return
+        if not self.crawler.settings.getbool("LATEST_EXPORT_JSONL", True):
+            self.view.close()  # a re-parse shard: its parent exports once every shard is in
+            self.view = None
+            return
         target = self.view.path.with_name("latest.jsonl")
         lines = self.view.export_jsonl(target)
         self.crawler.stats.set_value("newsbot/latest/articles", lines)
