@@ -262,13 +262,43 @@ def assert_run_cleaned_up(redis_server, articles: int = ARTICLES):
     assert client.hlen("newsbot:gginews:articles") == articles
 
 
+def test_a_worker_that_finds_the_queue_empty_looks_again_within_the_idle_poll(redis_server):
+    """The lost wake-up: a peer pushes between this worker's empty pop and the engine's idle
+    check, so the check sees pending requests and spider_idle (which starts the poll) never
+    fires.  The empty pop itself must schedule the next look, not the engine's 5 s heartbeat."""
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+    from twisted.internet import reactor
+
+    from newsbot.distributed.scheduler import IDLE_POLL, ClusterScheduler
+
+    crawler = get_crawler(Spider, {"REDIS_URL": redis_server.url, "NEWSBOT_WORKER_ID": "w1"})
+    spider = Spider(name=SITE)
+    crawler.engine = crawler._create_engine()  # a real engine, not started: nothing in progress
+    scheduler = ClusterScheduler.from_crawler(crawler)
+    scheduler.open(spider)
+    try:
+        assert scheduler.next_request() is None
+        wake = scheduler._wake_call
+        assert wake is not None and wake.active() and wake.func == scheduler._wake
+        assert wake.getTime() - reactor.seconds() <= IDLE_POLL
+    finally:
+        scheduler.close("finished")
+    assert not wake.active()  # closing cancels it
+
+
 def test_three_workers_crawl_one_site_each_article_once_then_merge(redis_server, tmp_path):
+    # Why a cluster exists: a site slower than one worker can drain (here 4 requests at a
+    # time, 0.1 s each: 40 pages/s, while every list page adds 20 articles).  With a fast
+    # site the worker that parses a list page pops its articles before an idle peer looks,
+    # and one worker does the whole run, correctly but proving nothing about sharing.
     # The site answers nothing until all three workers are in the run: on a loaded machine one
     # worker once started so late that the others had finished the run without it.
-    site = GeneratedSite(ARTICLES, seed=7, delay=0.03)
+    site = GeneratedSite(ARTICLES, seed=7, delay=0.1)
     site.gate.clear()
     with site.serve() as server:
-        workers = [Worker(f"w{i}", server.base_url, redis_server.url, tmp_path / f"w{i}") for i in (1, 2, 3)]
+        workers = [Worker(f"w{i}", server.base_url, redis_server.url, tmp_path / f"w{i}", per_domain=4)
+                   for i in (1, 2, 3)]
         try:
             wait_until_joined(workers)
             site.gate.set()

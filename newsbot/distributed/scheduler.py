@@ -261,6 +261,11 @@ class ClusterScheduler(Scheduler):
         popped = self._pop(keys=[self.keys.requests, self.keys.inflight, self.keys.lease_seq],
                            args=[self.identity.owner])
         if not popped:
+            # Empty now, maybe not in a moment: a peer pushing between this pop and the
+            # engine's idle check makes that check see pending requests, so spider_idle
+            # (and the poll it starts) never fires and only the engine's 5 s heartbeat
+            # would look again; a whole run can be over by then.
+            self._wake_soon()
             return None
         lease, data = popped[0].decode(), popped[1]
         request = self.queue._decode_request(data)
