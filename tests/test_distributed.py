@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from scrapy.settings import Settings
 
+import newsbot.output
 from newsbot.addon import NewsbotAddon
 from newsbot.distributed import ClusterKeys
 from newsbot.distributed.merge import merge_outputs
@@ -262,7 +263,7 @@ def assert_run_cleaned_up(redis_server, articles: int = ARTICLES):
     assert client.hlen("newsbot:gginews:articles") == articles
 
 
-def test_a_worker_that_finds_the_queue_empty_looks_again_within_the_idle_poll(redis_server):
+def test_a_worker_that_finds_the_queue_empty_looks_again_within_the_idle_poll(redis_server, monkeypatch):
     """The lost wake-up: a peer pushes between this worker's empty pop and the engine's idle
     check, so the check sees pending requests and spider_idle (which starts the poll) never
     fires.  The empty pop itself must schedule the next look, not the engine's 5 s heartbeat."""
@@ -274,6 +275,8 @@ def test_a_worker_that_finds_the_queue_empty_looks_again_within_the_idle_poll(re
 
     crawler = get_crawler(Spider, {"REDIS_URL": redis_server.url, "NEWSBOT_WORKER_ID": "w1"})
     spider = Spider(name=SITE)
+    # open() tags this process's output file names with the worker id: not the other tests'
+    monkeypatch.setattr(newsbot.output, "worker_tag", newsbot.output.worker_tag)
     crawler.engine = crawler._create_engine()  # a real engine, not started: nothing in progress
     scheduler = ClusterScheduler.from_crawler(crawler)
     scheduler.open(spider)
