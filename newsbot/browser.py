@@ -44,6 +44,8 @@ from scrapy.utils.misc import build_from_crawler, load_object
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
+from newsbot.component import CrawlerComponent
+
 logger = logging.getLogger(__name__)
 
 BROWSER_META_KEY = "newsbot_browser"
@@ -273,7 +275,7 @@ class _TimeoutReportedOnce(logging.Filter):
 _TIMEOUT_FILTER = _TimeoutReportedOnce()
 
 
-class BrowserMiddleware:
+class BrowserMiddleware(CrawlerComponent):
     """Downloader middleware (next to the downloader, above the WARC capture) that
 
     * turns ``newsbot_browser`` meta into scrapy-playwright meta (waits, "더보기" clicks,
@@ -285,7 +287,7 @@ class BrowserMiddleware:
     """
 
     def __init__(self, crawler):
-        self.crawler = crawler
+        super().__init__(crawler)
         self.stats = crawler.stats
         settings = crawler.settings
         self.enabled = settings.getbool("BROWSER_ENABLED")
@@ -296,10 +298,6 @@ class BrowserMiddleware:
         self._warned_disabled = False
         if self.enabled:
             logging.getLogger("scrapy-playwright").addFilter(_TIMEOUT_FILTER)  # once: same object
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_request(self, request, spider=None):
         options = request.meta.get(BROWSER_META_KEY)

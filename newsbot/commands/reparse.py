@@ -45,13 +45,14 @@ from scrapy.utils.misc import load_object
 from newsbot.commands.crawl import EXIT_STATUS_STAT
 from newsbot.commands.reparse_shards import (Interrupted, ShardProcesses, default_processes, import_components,
                                              usable_cpus, wait_for_shard)
+from newsbot.component import CrawlerComponent
 from newsbot.state import SqliteStateStore
 from newsbot.warc.reader import ArchiveError, ArchiveIndex, log_damage
 
 logger = logging.getLogger(__name__)
 
 
-class PacedStartMiddleware:
+class PacedStartMiddleware(CrawlerComponent):
     """Hands the engine the next start request only once the downloader can take it.
 
     Scrapy reads ``start()`` eagerly while the downloader is busy, so every archived
@@ -60,13 +61,6 @@ class PacedStartMiddleware:
     The waiting is Scrapy's documented lazy-start pattern (``needs_backout`` +
     ``scheduler_empty``).
     """
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     async def process_start(self, start):
         async for item_or_request in start:

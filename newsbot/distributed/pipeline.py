@@ -6,7 +6,7 @@ import logging
 
 from scrapy.exceptions import DropItem
 
-from newsbot.pipelines.base import CrawlerPipeline
+from newsbot.component import CrawlerComponent
 from newsbot.state import state_store
 from newsbot.state.redis import ALREADY_RECORDED, CLAIMED
 
@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 CLAIM_PIPELINE_PRIORITY = 750
 
 
-class ClaimPipeline(CrawlerPipeline):
+class ClaimPipeline(CrawlerComponent):
     """Drops an article another worker is recording or has just recorded.
 
     The dedupe pipeline's look at the store and the final mark are far apart; between

@@ -34,6 +34,7 @@ from scrapy.utils.response import response_status_message
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
+from newsbot.component import CrawlerComponent
 from newsbot.faults import GONE_STATUSES, is_article_request, is_internal_request, original_url, record_fault
 from newsbot.faults.ledger import fault_ledger
 
@@ -87,17 +88,13 @@ class RetryAfterMiddleware(RetryMiddleware):
         return retry
 
 
-class RedirectLoopMiddleware:
+class RedirectLoopMiddleware(CrawlerComponent):
     """A redirect back to a URL already in the chain (or a chain past ``REDIRECT_MAX_TIMES``)
     is a fault, not a silent duplicate-filter drop.  Every hop is still archived."""
 
     def __init__(self, crawler):
-        self.crawler = crawler
+        super().__init__(crawler)
         self.max_hops = crawler.settings.getint("REDIRECT_MAX_TIMES")
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_response(self, request, response):
         if response.status not in REDIRECT_STATUSES or b"Location" not in response.headers:
@@ -133,15 +130,8 @@ def _exception_kind(exception: Exception) -> str:
     return "download_error"
 
 
-class FaultMiddleware:
+class FaultMiddleware(CrawlerComponent):
     """Last word on every download before the spider sees it (see the module docstring)."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     # -- requests ------------------------------------------------------------
     def process_request(self, request):

@@ -3,11 +3,11 @@
 from scrapy import Request
 from scrapy.exceptions import DropItem
 
+from newsbot.component import CrawlerComponent
 from newsbot.faults import record_fault
-from newsbot.pipelines.base import CrawlerPipeline
 
 
-class NotAnArticlePipeline(CrawlerPipeline):
+class NotAnArticlePipeline(CrawlerComponent):
     """A 200 page with no title, no date and no body (garbage bytes, a blank template) is a
     fault, not an article: dropped, counted, logged once, retried by the next run.
 

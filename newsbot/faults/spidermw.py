@@ -12,19 +12,16 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from newsbot.component import CrawlerComponent
 from newsbot.faults.ledger import fault_ledger
 
 logger = logging.getLogger(__name__)
 
 
-class RetryFailedArticlesMiddleware:
+class RetryFailedArticlesMiddleware(CrawlerComponent):
     def __init__(self, crawler):
-        self.crawler = crawler
+        super().__init__(crawler)
         self.max_attempts = crawler.settings.getint("FAULTS_RETRY_RUNS", 5)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def _failed_urls(self) -> list[str]:
         spider = self.crawler.spider

@@ -16,6 +16,7 @@ from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
 from newsbot.commands.crawl import request_exit_status
+from newsbot.component import CrawlerComponent
 
 logger = logging.getLogger(__name__)
 
@@ -54,16 +55,12 @@ def is_storage_error(exc: BaseException) -> bool:
     return isinstance(exc, OSError)
 
 
-class StorageGuard:
+class StorageGuard(CrawlerComponent):
     """Extension: an item whose pipeline failed with a storage error stops the run."""
 
     def __init__(self, crawler):
-        self.crawler = crawler
+        super().__init__(crawler)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def item_error(self, item, response, spider, failure):
         if is_storage_error(failure.value):

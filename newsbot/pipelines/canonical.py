@@ -1,8 +1,8 @@
-from newsbot.pipelines.base import CrawlerPipeline
+from newsbot.component import CrawlerComponent
 from newsbot.urls import canonicalize_url
 
 
-class CanonicalUrlPipeline(CrawlerPipeline):
+class CanonicalUrlPipeline(CrawlerComponent):
     """Sets ``canonical_url``: the spider's ``canonicalize`` hook, else :func:`canonicalize_url`."""
 
     def process_item(self, item):

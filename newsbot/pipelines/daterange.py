@@ -2,10 +2,10 @@ from datetime import date
 
 from scrapy.exceptions import DropItem
 
-from newsbot.pipelines.base import CrawlerPipeline
+from newsbot.component import CrawlerComponent
 
 
-class DateRangePipeline(CrawlerPipeline):
+class DateRangePipeline(CrawlerComponent):
     """Keeps only articles published inside a backfill's ``-a since= -a until=`` (inclusive).
 
     The spider already skips list entries whose list date is outside the range; this is

@@ -1,10 +1,10 @@
 from scrapy.exceptions import DropItem
 
-from newsbot.pipelines.base import CrawlerPipeline
+from newsbot.component import CrawlerComponent
 from newsbot.state import state_store
 
 
-class DedupePipeline(CrawlerPipeline):
+class DedupePipeline(CrawlerComponent):
     """New, updated or duplicate: decided against the state store by content, not by URL.
 
     Runs after :class:`~newsbot.pipelines.identity.IdentityPipeline` (it needs

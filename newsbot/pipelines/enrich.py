@@ -6,7 +6,7 @@ and Scrapy's own feed exports (``-O``/``-o``) carry the same enriched record.
 
 from __future__ import annotations
 
-from newsbot.pipelines.base import CrawlerPipeline
+from newsbot.component import CrawlerComponent
 from newsbot.regions import default_resolver
 from newsbot.schema import SCHEMA_VERSION, article_schema
 from newsbot.topics import tag_topics
@@ -21,7 +21,7 @@ def resolution_day(item) -> str | None:
     return None
 
 
-class EnrichPipeline(CrawlerPipeline):
+class EnrichPipeline(CrawlerComponent):
     def __init__(self, crawler):
         super().__init__(crawler)
         self.resolver = default_resolver()  # compiled once per process

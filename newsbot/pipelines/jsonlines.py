@@ -17,6 +17,7 @@ import os
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from newsbot.component import CrawlerComponent
 from newsbot.faults.storage import storage_failed
 from newsbot.output import create_unique, site_dir
 
@@ -37,17 +38,13 @@ def record_json(item) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
-class JsonLinesPipeline:
+class JsonLinesPipeline(CrawlerComponent):
     def __init__(self, crawler):
-        self.crawler = crawler
+        super().__init__(crawler)
         self.fd: int | None = None
         self.path = None
         self.max_size = crawler.settings.getint("JSONL_MAX_SIZE")
         self.size = 0
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def _open(self):
         site = self.crawler.spider.name

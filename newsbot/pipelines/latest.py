@@ -8,6 +8,7 @@ import logging
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
+from newsbot.component import CrawlerComponent
 from newsbot.latest import LatestView
 from newsbot.output import site_dir
 from newsbot.pipelines.jsonlines import record_json
@@ -24,9 +25,9 @@ def written_record(crawler, item) -> str:
     return record_json(item)
 
 
-class LatestViewPipeline:
+class LatestViewPipeline(CrawlerComponent):
     def __init__(self, crawler):
-        self.crawler = crawler
+        super().__init__(crawler)
         self.view: LatestView | None = None
 
     @classmethod

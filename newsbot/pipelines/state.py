@@ -1,8 +1,8 @@
-from newsbot.pipelines.base import CrawlerPipeline
+from newsbot.component import CrawlerComponent
 from newsbot.state import state_store
 
 
-class RecordedStatePipeline(CrawlerPipeline):
+class RecordedStatePipeline(CrawlerComponent):
     """Marks an article recorded, after its record was written (never before: a crash
     between the two then means one re-fetch, never a lost article)."""
 

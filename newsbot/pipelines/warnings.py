@@ -1,6 +1,6 @@
 import logging
 
-from newsbot.pipelines.base import CrawlerPipeline
+from newsbot.component import CrawlerComponent
 
 logger = logging.getLogger(__name__)
 
@@ -8,7 +8,7 @@ logger = logging.getLogger(__name__)
 SUMMARY_URLS_PER_FIELD = 20
 
 
-class ExtractionWarningsPipeline(CrawlerPipeline):
+class ExtractionWarningsPipeline(CrawlerComponent):
     """A required field that came out empty is counted, logged once with its URL, and kept.
 
     The item is still written (with what was found): losing the article would be worse

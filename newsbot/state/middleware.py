@@ -10,19 +10,14 @@ from __future__ import annotations
 
 from scrapy.exceptions import IgnoreRequest
 
+from newsbot.component import CrawlerComponent
 from newsbot.state import state_store
 
 #: request.meta key the spider sets on article requests: "new" or "recheck"
 ARTICLE_META = "newsbot_article"
 
 
-class SkipRecordedMiddleware:
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
+class SkipRecordedMiddleware(CrawlerComponent):
 
     def process_request(self, request, spider=None):
         if request.meta.get(ARTICLE_META) != "new":
