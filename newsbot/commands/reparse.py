@@ -17,10 +17,11 @@ Output: a new ``OUTPUT_DIR/<site>/jsonl/`` file, as a crawl writes.  For a URL a
 several times, the latest capture is the one re-parsed.
 
 ``--processes N`` (default: one per usable CPU, at most one per 200 articles) spreads the
-work: this process reads the archive once into an index file, splits the article URLs
-into N shards (one canonical URL, so one article, in exactly one shard) and runs N
-``scrapy reparse`` children, each re-parsing its shard with the same spider, settings
-(``-s``) and arguments (``-a``) into its own JSON Lines file; they share the latest view
+work: this process forks N children (they inherit its imports and its parsed options),
+reads the archive once into an index file, splits the article URLs into N shards (one
+canonical URL, so one article, in exactly one shard), and each child re-parses its shard
+with the same spider, settings (``-s``) and arguments (``-a``) into its own JSON Lines
+file, as ``scrapy reparse --processes 1`` would; they share the latest view
 (SQLite, WAL), re-exported once they are all done.  The exit status is the worst
 child's; a child that fails is named in one line; Ctrl-C or SIGTERM is passed on to every
 child, which stops as a crawl does (``newsbot/commands/reparse_shards.py``).
@@ -39,12 +40,12 @@ from scrapy import signals
 from scrapy.commands import BaseRunSpiderCommand
 from scrapy.exceptions import UsageError
 from scrapy.logformatter import LogFormatter
-from scrapy.settings import SETTINGS_PRIORITIES
+from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.misc import load_object
 
 from newsbot.commands.crawl import EXIT_STATUS_STAT
-from newsbot.commands.reparse_shards import (Interrupted, ShardProcesses, default_processes, import_components,
-                                             usable_cpus, wait_for_shard)
+from newsbot.commands.reparse_shards import (Interrupted, ShardAssignment, ShardProcesses, default_processes,
+                                             import_components, usable_cpus, wait_for_shard)
 from newsbot.component import CrawlerComponent
 from newsbot.state import SqliteStateStore
 from newsbot.warc.reader import ArchiveError, ArchiveIndex, log_damage
@@ -174,19 +175,36 @@ class Command(BaseRunSpiderCommand):
         parser.add_argument("--processes", type=int, metavar="N",
                             help="re-parse in N processes, each a shard of the articles "
                                  "(default: one per usable CPU, at most one per 200 articles)")
-        # A child of --processes N: its shard's URLs, the parent's index, where its stats go.
-        parser.add_argument("--shard-urls", type=Path, help=argparse.SUPPRESS)
-        parser.add_argument("--shard-index", type=Path, help=argparse.SUPPRESS)
-        parser.add_argument("--shard-stats", type=Path, help=argparse.SUPPRESS)
-        parser.add_argument("--shard-parent", type=int, help=argparse.SUPPRESS)
 
     def process_options(self, args: list[str], opts) -> None:
         super().process_options(args, opts)
-        # The user's own -s and log options (before this command sets any): what shards get.
-        self.user_settings = {name: value for name, value in self.settings.copy_to_dict().items()
-                              if self.settings.getpriority(name) == SETTINGS_PRIORITIES["cmdline"]}
         if opts.processes is not None and opts.processes < 1:
             raise UsageError("--processes must be 1 or more")
+        feeds = bool(self.settings.getdict("FEEDS"))
+        if feeds and (opts.processes or 1) > 1:
+            raise UsageError("-o/-O with --processes N > 1: every process would write the same file")
+        self.most_processes = opts.processes or (1 if feeds else usable_cpus())
+        self.shards: ShardProcesses | None = None    # in the parent of N > 1: its children
+        self.shard: ShardAssignment | None = None    # in one of those children: what it re-parses
+        # Forked here, before Scrapy makes the crawler process (reactor, logging): see reparse_shards.
+        if self.most_processes > 1 and len(args) >= 2 and self._import_crawl(args[0], [Path(a) for a in args[1:]]):
+            started = ShardProcesses.start(self.most_processes, args[0])
+            if isinstance(started, ShardAssignment):
+                self.shard = started
+            else:
+                self.shards = started
+
+    def _import_crawl(self, site: str, locations: list[Path]) -> bool:
+        """Import the spider and the components a shard's crawl loads, for the children to
+        inherit.  False for an unknown spider: no children; ``run`` reports it."""
+        try:
+            spidercls = get_spider_loader(self.settings).load(site)
+        except KeyError:
+            return False
+        settings = self.settings.copy()
+        configure_replay(settings, locations, spidercls)
+        import_components(settings)
+        return True
 
     def run(self, args: list[str], opts) -> None:
         if len(args) < 2:
@@ -199,38 +217,33 @@ class Command(BaseRunSpiderCommand):
             damaged.append(damage)
             log_damage(damage)
 
-        if opts.shard_urls:
-            # A shard: the parent read the archive (and reported its damage) already.
+        if self.shard is not None:
+            # A child: the parent reads the archive (and reports its damage).
             configure_replay(self.settings, locations, spidercls)
             # The view is site-wide: one export, by the parent, once every shard is in.
             self.settings.set("LATEST_EXPORT_JSONL", False, priority="cmdline")
-            import_components(self.settings)   # while the parent still reads the archive
-            wait_for_shard(opts.shard_urls, opts.shard_parent)
-            index = ArchiveIndex.load(opts.shard_index)
-            urls = opts.shard_urls.read_text(encoding="utf-8").splitlines()
+            wait_for_shard(self.shard.urls_file, self.shard.parent)
+            index = ArchiveIndex.load(self.shard.index_file)
+            urls = self.shard.urls_file.read_text(encoding="utf-8").splitlines()
         else:
-            feeds = bool(self.settings.getdict("FEEDS"))
-            if feeds and (opts.processes or 1) > 1:
-                raise UsageError("-o/-O with --processes N > 1: every process would write the same file")
-            most = opts.processes or (1 if feeds else usable_cpus())
-            shards = ShardProcesses(most, site, locations, self.user_settings, opts.spargs) if most > 1 else None
             try:
                 try:
                     index = ArchiveIndex(locations, on_damage=on_damage)
                 except ArchiveError as exc:
                     raise UsageError(str(exc)) from None
                 urls = article_urls(index, spidercls)
+                most = self.most_processes
                 processes = min(most, len(urls) if opts.processes else default_processes(len(urls)))
-                if processes > 1:
-                    self.exitcode = shards.run(index, urls, processes, self.settings, len(damaged))
+                if processes > 1 and self.shards is not None:
+                    self.exitcode = self.shards.run(index, urls, processes, self.settings, len(damaged))
                     return
             except Interrupted as signal_name:
                 logger.warning("Received %s while reading the archive: stopped, nothing written", signal_name)
                 self.exitcode = 1
                 return
             finally:
-                if shards is not None:
-                    shards.close()
+                if self.shards is not None:
+                    self.shards.close()
 
         configure_replay(self.settings, locations, spidercls)
         crawler = self._create_crawler(site)
@@ -255,8 +268,8 @@ class Command(BaseRunSpiderCommand):
             crawler._newsbot_state.close()
             index.close()
             scratch.cleanup()
-            if opts.shard_stats and crawler.stats is not None:
-                opts.shard_stats.write_text(json.dumps(crawler.stats.get_stats(), default=str), encoding="utf-8")
+            if self.shard is not None and crawler.stats is not None:
+                self.shard.stats_file.write_text(json.dumps(crawler.stats.get_stats(), default=str), encoding="utf-8")
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
         if crawler.stats is not None:

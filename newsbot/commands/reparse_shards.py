@@ -1,17 +1,19 @@
 """``scrapy reparse --processes N``: the archive read once, its articles re-parsed by N children.
 
-One process re-parses ~200 articles/s (extraction and pipelines are ~3-4 ms of CPU per
+One process re-parses ~250 articles/s (extraction and pipelines are ~3-4 ms of CPU per
 article in one thread), so a machine with more cores re-parses in shards.  The parent:
 
-1. starts the N children first (they import Scrapy while it works, then wait for their
-   shard), reads the archive into an :class:`~newsbot.warc.reader.ArchiveIndex` and lists
-   its article URLs, one per canonical URL (``article_urls``); it saves the index to a file
-   the children open read-only, so no child inflates the archive again;
-2. deals the URLs round-robin into N shards: disjoint (an article is in exactly one), of
-   equal size, each a sample of the whole archive, so they finish together;
-3. runs ``scrapy reparse`` once per shard with the user's ``-s``/``-a``/log options; each
-   child writes its own JSON Lines file (names are unique per process) and report, and
-   all upsert into the one latest view (SQLite in WAL mode, a busy timeout for the moments
+1. forks the N children first, once it has imported Scrapy, the spider and the crawl's
+   components (the children inherit them: no second ~0.7 s of imports each, on cores the
+   parent needs for reading the archive); each child goes on as ``scrapy reparse`` does,
+   builds its own reactor and crawler, and waits for its shard;
+2. reads the archive into an :class:`~newsbot.warc.reader.ArchiveIndex`, lists its article
+   URLs, one per canonical URL (``article_urls``), and saves the index to a file the
+   children open read-only, so no child inflates the archive again;
+3. deals the URLs round-robin into N shards: disjoint (an article is in exactly one), of
+   equal size, each a sample of the whole archive, so they finish together; each child
+   writes its own JSON Lines file (names are unique per process) and report, and all
+   upsert into the one latest view (SQLite in WAL mode, a busy timeout for the moments
    two write at once);
 4. passes Ctrl-C/SIGTERM on to every child (they run in their own session, so a terminal's
    Ctrl-C reaches them once, through the parent: a second one forces them, as in Scrapy);
@@ -19,6 +21,9 @@ article in one thread), so a machine with more cores re-parses in shards.  The p
    a one-line summary, exports ``latest.jsonl`` once (the children do not: the view is
    site-wide, and only an export after every shard is complete), and returns the worst
    child's exit status.
+
+The fork happens in the command's ``process_options``, before Scrapy creates the crawler
+process: no reactor, event loop, log handler, thread or database exists yet to be shared.
 """
 
 from __future__ import annotations
@@ -28,10 +33,11 @@ import logging
 import os
 import pprint
 import signal
-import subprocess
+import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from scrapy.utils.conf import build_component_list
@@ -50,8 +56,8 @@ EXIT_CHILD_KILLED = 1
 _MAX_STATS = frozenset({EXIT_STATUS_STAT, "elapsed_time_seconds", "memusage/max", "memusage/startup"})
 
 
-#: by default, a shard per this many articles at most: a child's start-up (~1 s of imports)
-#: is worth ~200 articles of re-parsing, and a small archive is judged as one (the crawl
+#: by default, a shard per this many articles at most: a child's start-up (~0.3 s) and
+#: the saved index are worth ~200 articles of re-parsing, and a small archive is judged as one (the crawl
 #: report's warning share, exit status 5, is per process)
 DEFAULT_MIN_SHARD_ARTICLES = 200
 
@@ -68,27 +74,6 @@ def usable_cpus() -> int:
 def deal_shards(urls: list[str], processes: int) -> list[list[str]]:
     """Round robin: disjoint shards of equal size, each spread over the whole archive."""
     return [urls[number::processes] for number in range(processes)]
-
-
-def _setting_text(value) -> str:
-    """A setting as ``-s NAME=VALUE`` text that Scrapy reads back as the same value."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value)
-    return str(value)
-
-
-def child_command(site: str, locations: list[Path], urls_file: Path, index_file: Path, stats_file: Path,
-                  user_settings: dict, spider_args: dict) -> list[str]:
-    command = [sys.executable, "-m", "scrapy", "reparse", site, *map(str, locations), "--processes", "1",
-               "--shard-urls", str(urls_file), "--shard-index", str(index_file), "--shard-stats", str(stats_file),
-               "--shard-parent", str(os.getpid())]
-    for name, value in user_settings.items():
-        command += ["-s", f"{name}={_setting_text(value)}"]
-    for name, value in spider_args.items():
-        command += ["-a", f"{name}={value}"]
-    return command
 
 
 def combine_stats(shard_stats: list[dict]) -> dict:
@@ -123,26 +108,81 @@ class Interrupted(Exception):
     """Ctrl-C or SIGTERM before the shards were handed out: nothing was written."""
 
 
-class ShardProcesses:
-    """N ``scrapy reparse`` children, started before the archive is read: their start-up
-    (importing Scrapy and the project, ~1 s) runs while this process indexes the archive.
-    Each waits for its shard's URL file; :meth:`run` hands out the shards, :meth:`close`
-    stops the children that got none (always call it)."""
+@dataclass(frozen=True)
+class ShardAssignment:
+    """What a forked child is to re-parse: where its shard's URLs will appear, the parent's
+    saved index, where its stats go, and the parent (gone: the child exits)."""
 
-    def __init__(self, count: int, site: str, locations: list[Path], user_settings: dict, spider_args: dict):
+    number: int
+    urls_file: Path
+    index_file: Path
+    stats_file: Path
+    parent: int
+
+
+class ForkedChild:
+    """A forked child, with the part of :class:`subprocess.Popen`'s interface used here
+    (``returncode`` negative when a signal ended it)."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self) -> int:
+        while self.returncode is None:
+            try:
+                _, status = os.waitpid(self.pid, 0)
+            except InterruptedError:   # a signal handler ran (PEP 475 retries, but be explicit)
+                continue
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class ShardProcesses:
+    """N forked children (see the module docstring).  :meth:`start` returns this in the
+    parent and a :class:`ShardAssignment` in each child; :meth:`run` hands out the shards,
+    :meth:`close` stops the children that got none (always call it)."""
+
+    @classmethod
+    def start(cls, count: int, site: str) -> ShardProcesses | ShardAssignment:
+        directory = Path(tempfile.mkdtemp(prefix="newsbot-reparse-"))   # removed by the parent's close()
+        index_file = directory / "archive-index.sqlite3"
+        parent = os.getpid()
+        children = []
+        for number in range(count):
+            assignment = ShardAssignment(number, directory / f"shard-{number}.urls", index_file,
+                                         directory / f"shard-{number}.stats.json", parent)
+            sys.stdout.flush()   # nothing buffered is written twice
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                os.setsid()   # a terminal's Ctrl-C reaches the parent only
+                return assignment
+            children.append(ForkedChild(pid))
+        return cls(site, directory, index_file, children)
+
+    def __init__(self, site: str, directory: Path, index_file: Path, children: list[ForkedChild]):
         self.site = site
-        self._scratch = tempfile.TemporaryDirectory(prefix="newsbot-reparse-")
-        self.directory = Path(self._scratch.name)
-        self.index_file = self.directory / "archive-index.sqlite3"
-        self.urls_files = [self.directory / f"shard-{number}.urls" for number in range(count)]
-        self.stats_files = [self.directory / f"shard-{number}.stats.json" for number in range(count)]
-        self.children = [
-            subprocess.Popen(child_command(site, locations, urls_file, self.index_file, stats_file,
-                                           user_settings, spider_args),
-                             start_new_session=True)  # a terminal's Ctrl-C reaches the parent only
-            for urls_file, stats_file in zip(self.urls_files, self.stats_files)
-        ]
-        self.working: list[subprocess.Popen] = []   # the children handed a shard
+        self.directory = directory
+        self.index_file = index_file
+        self.children = children
+        self.urls_files = [directory / f"shard-{number}.urls" for number in range(len(children))]
+        self.stats_files = [directory / f"shard-{number}.stats.json" for number in range(len(children))]
+        self.working: list[ForkedChild] = []   # the children handed a shard
         self._previous_handlers = {signum: signal.signal(signum, self._on_signal)
                                    for signum in (signal.SIGINT, signal.SIGTERM)}
 
@@ -166,7 +206,7 @@ class ShardProcesses:
                 child.wait()
         for signum, handler in self._previous_handlers.items():
             signal.signal(signum, handler)
-        self._scratch.cleanup()
+        shutil.rmtree(self.directory, ignore_errors=True)
 
     def run(self, index: ArchiveIndex, urls: list[str], processes: int, settings, damage_count: int) -> int:
         """Re-parse ``urls`` in ``processes`` of the children; returns the command's exit status."""
@@ -226,8 +266,8 @@ _COMPONENT_SETTINGS = ("ADDONS", "EXTENSIONS", "DOWNLOADER_MIDDLEWARES", "SPIDER
 
 
 def import_components(settings) -> None:
-    """Import (not create) the components the crawl will load: in a child, ~0.5 s of imports
-    done while the parent is still reading the archive instead of after."""
+    """Import (not create) the components the crawl will load: in the parent before it forks
+    the children, so that they inherit them (~0.5 s of imports each)."""
     for name in _COMPONENT_SETTINGS:
         for component in build_component_list(settings.getwithbase(name)):
             if isinstance(component, str):

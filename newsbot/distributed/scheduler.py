@@ -41,7 +41,6 @@ from scrapy_redis import defaults as redis_defaults
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
-from twisted.internet import reactor
 from twisted.internet.task import LoopingCall
 
 import newsbot.output
@@ -329,6 +328,8 @@ class ClusterScheduler(Scheduler):
         # The engine looks at an idle scheduler only every 5 s; requests another worker
         # pushes meanwhile would wait.  Nudge it sooner.
         if self._wake_call is None or not self._wake_call.active():
+            from twisted.internet import reactor  # the one Scrapy installed (never at import time)
+
             self._wake_call = reactor.callLater(self.idle_poll, self._wake)
 
     def _wake(self) -> None:

@@ -31,7 +31,6 @@ from scrapy.exceptions import (
 from scrapy.http import TextResponse
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.response import response_status_message
-from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
 from newsbot.component import CrawlerComponent
@@ -84,6 +83,8 @@ class RetryAfterMiddleware(RetryMiddleware):
             self.crawler.stats.inc_value("newsbot/retry_after/waits")
             self.crawler.stats.inc_value("newsbot/retry_after/seconds", wait)
             logger.debug("Retry-After: waiting %.1f s before retrying %s", wait, request.url)
+            from twisted.internet import reactor  # the one Scrapy installed (never at import time)
+
             await maybe_deferred_to_future(deferLater(reactor, wait))
         return retry
 
