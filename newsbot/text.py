@@ -41,6 +41,10 @@ FURNITURE_PATTERNS = (
     r".*(?:저작권|[ⓒ©]|[Cc]opyright).*무단\s*전재.*",  # copyright notices
 )
 _FURNITURE = re.compile(r"^(?:" + "|".join(FURNITURE_PATTERNS) + r")$")
+# The same test in two parts: the copyright pattern backtracks over the whole line (a
+# paragraph is hundreds of letters), so it only runs on lines that hold its "무단".
+_FURNITURE_SHORT = re.compile(r"^(?:" + "|".join(FURNITURE_PATTERNS[:-1]) + r")$")
+_COPYRIGHT = re.compile(r"^(?:" + FURNITURE_PATTERNS[-1] + r")$")
 _SPACES = re.compile(r"[^\S\n]+")
 
 
@@ -78,20 +82,34 @@ def element_lines(element, exclude: Iterable = ()) -> list[str]:
     return "".join(parts).split("\n")
 
 
+def _clean_block(text: str) -> str:
+    """clean_line without the trim: NFC, zero-width characters dropped, spaces collapsed."""
+    text = unicodedata.normalize("NFC", text).replace("\u200b", "").replace("\ufeff", "")
+    return _SPACES.sub(" ", text)
+
+
 def clean_line(text: str) -> str:
     """One line: NFC, every kind of space (nbsp, ideographic) collapsed to one, trimmed."""
-    text = unicodedata.normalize("NFC", text).replace("\u200b", "").replace("\ufeff", "")
-    return _SPACES.sub(" ", text).strip()
+    return _clean_block(text).strip()
+
+
+def _is_clean_furniture(line: str) -> bool:
+    """``_FURNITURE.match`` of an already cleaned line, the copyright pattern only when it can match."""
+    return bool(_FURNITURE_SHORT.match(line) or ("무단" in line and _COPYRIGHT.match(line)))
 
 
 def normalize_text(lines: str | Iterable[str], extra_furniture: re.Pattern | None = None) -> str:
     """Clean paragraphs joined by ``\\n``: blank lines and furniture lines dropped."""
     if isinstance(lines, str):
-        lines = lines.split("\n")
+        # One clean_line over the whole text, then split: the same lines, since NFC never
+        # composes across a "\n" and the space pattern leaves "\n" alone; a regex call
+        # per line (most of them blank) cost twice as much.
+        lines = [line.strip() for line in _clean_block(lines).split("\n")]
+    else:
+        lines = [clean_line(line) for line in lines]  # a given line may hold a "\n": kept whole
     kept = []
     for line in lines:
-        line = clean_line(line)
-        if not line or _FURNITURE.match(line):
+        if not line or _is_clean_furniture(line):
             continue
         if extra_furniture is not None and extra_furniture.match(line):
             continue
