@@ -148,6 +148,33 @@ def test_damaged_archive_reports_file_and_offset_and_keeps_records_around_it(liv
     assert sorted(r["article_id"] for r in again.records("gginews")) == ["71401", "71402", "71404", "71405"]
 
 
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_record_damaged_after_its_warc_was_indexed_is_reported_by_whoever_reads_it(live, tmp_path, processes):
+    # The WARC and its CDXJ copied with their times (as a backup keeps them); then bit rot in
+    # article 71403's response, the file's time unchanged: the CDXJ still stands in for reading
+    # the WARC, so the damage is found when that record is read, by whichever process reads it.
+    warcs = tmp_path / "warc"
+    shutil.copytree(live.output_dir / "gginews" / "warc", warcs, ignore=shutil.ignore_patterns("*.sqlite3*"))
+    (warc,) = warcs.glob("*.warc.gz")
+    from warcio.archiveiterator import ArchiveIterator
+
+    with warc.open("rb") as fh:
+        kinds = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI")) for r in ArchiveIterator(fh)]
+    victim = next(i for i, (t, u) in enumerate(kinds) if t == "response" and u.endswith("idx=71403"))
+    stamp = warc.stat().st_mtime_ns
+    bad_offset = _corrupt_member(warc, victim)
+    os.utime(warc, ns=(stamp, stamp))
+
+    again = reparse(tmp_path / "reparsed", warcs, processes=processes)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stderr.count(f"Damaged archive {warc} at offset {bad_offset} (") == 1
+    assert again.stderr.count("Damaged archive") == 1
+    stats = again.stats()
+    assert stats["newsbot/archive_damage"] == 1
+    assert stats.get("newsbot/reparse/processes", 1) == processes
+    assert sorted(r["article_id"] for r in again.records("gginews")) == ["71401", "71402", "71404", "71405"]
+
+
 # -- several processes ------------------------------------------------------------
 GENERATED_ARTICLES = 40
 

@@ -9,3 +9,13 @@
 #: request meta key carrying the status line's reason phrase (set by the live handler and by
 #: replay, read by the WARC capture); here, so replay need not import the HTTP/1.1 handler
 REASON_META_KEY = "newsbot_http_reason"
+
+
+def cdxj_path(warc_path):
+    """The CDXJ index beside a WARC: ``<name>.warc.gz`` -> ``<name>.cdxj``."""
+    name = warc_path.name
+    for suffix in (".warc.gz", ".warc"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return warc_path.with_name(name + ".cdxj")

@@ -24,19 +24,12 @@ import surt
 from cdxj_indexer.main import SortingWriter, write_cdx_index
 from warcio.timeutils import iso_date_to_timestamp
 
+from newsbot.warc import cdxj_path
+
 # In-memory share of the sort; beyond it sorted runs go to temporary files (merged at close),
 # so the index of a 1 GB WARC does not sit in memory.
 SORT_BUFFER_CHARS = 8 * 1024 * 1024
 _MIME_END = re.compile(r"[;\s]")   # cdxj-indexer's RE_SPACE: "text/html; charset=..." -> "text/html"
-
-
-def cdxj_path(warc_path: Path) -> Path:
-    name = warc_path.name
-    for suffix in (".warc.gz", ".warc"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return warc_path.with_name(name + ".cdxj")
 
 
 def write_cdxj(warc_path: Path) -> Path:

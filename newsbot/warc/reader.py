@@ -8,12 +8,16 @@
 * :class:`ArchiveIndex` maps URLs to record positions (in a temporary SQLite file, not
   in Python objects: its memory does not grow with the archive), loads one record on
   demand (a large archive is never held in memory) and resolves ``revisit`` records to
-  the payload of the response they refer to.
+  the payload of the response they refer to.  A ``.warc.gz`` whose CDXJ index is beside
+  it (newsbot writes one when it closes a WARC, as pywb's tooling does) is indexed from
+  that, not by inflating every record; a record found damaged only when it is read is
+  then reported, with file and offset, as the scan would have.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import sqlite3
@@ -26,6 +30,8 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+
+from newsbot.warc import cdxj_path
 
 logger = logging.getLogger(__name__)
 
@@ -266,6 +272,42 @@ def stored_response(path: Path, offset: int, record, payload: bytes, original=No
     )
 
 
+class CdxjUnusable(Exception):
+    """The CDXJ index beside a WARC cannot stand in for reading it (see :func:`iter_cdxj_positions`)."""
+
+
+def iter_cdxj_positions(path: Path) -> Iterator[tuple[int, int, str, bool, str | None]]:
+    """``path``'s response and revisit records from the CDXJ index beside it (sorted by URL,
+    as CDXJ is): (offset, member length, URL, is revisit, payload digest).
+
+    Raises :class:`CdxjUnusable`, at once or at the entry that shows it, when that index
+    cannot stand in for reading the WARC: none there, older than the WARC (written before
+    the file last changed), naming another file, pointing past the file's end, or holding
+    an entry that is neither an HTTP response nor a revisit (cdxj-indexer also lists
+    ``resource`` and ``metadata`` records, which an index of responses must not take for one).
+    """
+    index = cdxj_path(path)
+    try:
+        warc_stat, index_stat = path.stat(), index.stat()
+    except OSError as exc:
+        raise CdxjUnusable(str(exc)) from None
+    if index_stat.st_mtime_ns < warc_stat.st_mtime_ns:
+        raise CdxjUnusable(f"{index.name} is older than the WARC")
+    try:
+        with index.open(encoding="utf-8") as lines:
+            for line in lines:
+                entry = json.loads(line.split(" ", 2)[2])
+                offset, length = int(entry["offset"]), int(entry["length"])
+                revisit = entry.get("mime") == "warc/revisit"
+                if (entry.get("filename") != path.name or offset < 0 or length <= 0
+                        or offset + length > warc_stat.st_size or not (revisit or "status" in entry)):
+                    raise CdxjUnusable(f"{index.name}: an entry this index cannot use: {line[:200]!r}")
+                digest = entry.get("digest")
+                yield offset, length, entry["url"], revisit, digest if digest not in ("", "-") else None
+    except (OSError, ValueError, IndexError, KeyError, TypeError, AttributeError) as exc:
+        raise CdxjUnusable(f"{index.name}: {exc}") from None
+
+
 def _read_one(path: Path, offset: int):
     with path.open("rb") as fh:
         fh.seek(offset)
@@ -292,32 +334,59 @@ class ArchiveIndex:
             self.damage.append(damage)
             on_damage(damage)
 
-        file_numbers: dict[Path, int] = {}
+        self.on_damage = damaged
+        self.files_from_cdxj = 0
+        # seq (archive order) = file number * _FILE_SEQ + offset: a CDXJ lists records by URL
+        insert = ("INSERT INTO records (seq, url, file, offset, length, revisit, record_id, digest, refers_to,"
+                  " refers_to_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         self._db.execute("BEGIN")
-        for path, offset, length, headers in iter_record_headers(locations, damaged):
-            rec_type = headers.get("warc-type")
-            if rec_type not in ("response", "revisit"):
+        for path in warc_paths(locations):
+            file = len(self._paths)
+            if path.name.endswith(".gz") and self._insert_from_cdxj(insert, path, file):
+                self.files_from_cdxj += 1
                 continue
-            if path not in file_numbers:
-                file_numbers[path] = len(self._paths)
+            found = False
+            for _, offset, length, headers in iter_record_headers([path], damaged):
+                rec_type = headers.get("warc-type")
+                if rec_type not in ("response", "revisit"):
+                    continue
+                found = True
+                url = headers.get("warc-target-uri")
+                revisit = rec_type == "revisit"
+                self._db.execute(insert, (
+                    file * _FILE_SEQ + offset, url, file, offset, length, revisit, headers.get("warc-record-id"),
+                    headers.get("warc-payload-digest"),
+                    headers.get("warc-refers-to") if revisit else None,
+                    (headers.get("warc-refers-to-target-uri") or url) if revisit else None,
+                ))
+            if found:
                 self._paths.append(path)
-            url = headers.get("warc-target-uri")
-            revisit = rec_type == "revisit"
-            self._db.execute(
-                "INSERT INTO records (url, file, offset, length, revisit, record_id, digest, refers_to, refers_to_url)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (url, file_numbers[path], offset, length, revisit, headers.get("warc-record-id"),
-                 headers.get("warc-payload-digest"),
-                 headers.get("warc-refers-to") if revisit else None,
-                 (headers.get("warc-refers-to-target-uri") or url) if revisit else None),
-            )
         self._db.execute("COMMIT")
         # Indexes after the bulk insert: one sort each instead of a b-tree update per row.
         self._db.executescript(_INDEX_LOOKUPS)
         self._count = self._db.execute("SELECT COUNT(DISTINCT url) FROM records").fetchone()[0]
 
+    def _insert_from_cdxj(self, insert: str, path: Path, file: int) -> bool:
+        """Index ``path`` from its CDXJ (no record inflated); False, nothing kept, when that
+        index cannot stand in for reading the file.  What a CDXJ lacks (record ids, a revisit's
+        WARC-Refers-To) is read with the record itself, in :meth:`get`."""
+        try:
+            inserted = self._db.executemany(insert, ((file * _FILE_SEQ + offset, url, file, offset, length, revisit, None,
+                                           digest, None, url if revisit else None)
+                                          for offset, length, url, revisit, digest in iter_cdxj_positions(path)))
+        except CdxjUnusable as exc:
+            logger.debug("Reading %s, not its CDXJ index: %s", path, exc)
+            # the rows inserted before the entry that showed it (no rollback: journal_mode is off)
+            self._db.execute("DELETE FROM records WHERE file = ?", (file,))
+            return False
+        if inserted.rowcount > 0:
+            self._paths.append(path)
+        return True
+
     def _open(self, db: sqlite3.Connection, paths: list[Path]) -> None:
         self.damage: list[ArchiveDamage] = []
+        #: told of a record found damaged when read (the replay handler counts it)
+        self.on_damage: Callable[[ArchiveDamage], None] = log_damage
         self._paths = paths
         self._fds: dict[int, int] = {}
         weakref.finalize(self, _close_fds, self._fds)   # an index dropped without close()
@@ -419,16 +488,37 @@ class ArchiveIndex:
         if position is None:
             return None
         file, offset, length, revisit, refers_to, refers_to_url, digest = position
-        path, (record, payload) = self._read(file, offset, length)
+        read = self._read_checked(file, offset, length)
+        if read is None:
+            return None
+        path, (record, payload) = read
         original = None
         if revisit:
+            if refers_to is None:   # indexed from a CDXJ: the revisit record says what it refers to
+                headers = record.rec_headers
+                refers_to = headers.get_header("WARC-Refers-To")
+                refers_to_url = headers.get_header("WARC-Refers-To-Target-URI") or refers_to_url
+                digest = digest or headers.get_header("WARC-Payload-Digest")
             target = self._original(refers_to, refers_to_url, digest)
             if target is None:
                 logger.warning("Revisit record for %s refers to a response not in the archive", url)
                 return None
-            target_path, (original_record, original_payload) = self._read(*target[:3])
+            read = self._read_checked(*target[:3])
+            if read is None:
+                return None
+            target_path, (original_record, original_payload) = read
             original = stored_response(target_path, target[1], original_record, original_payload)
         return stored_response(path, offset, record, payload, original)
+
+    def _read_checked(self, file: int, offset: int, length: int | None):
+        """:meth:`_read`, or None with the damage reported (a record indexed from a CDXJ is
+        first inflated here; one indexed by the scan already was)."""
+        try:
+            return self._read(file, offset, length)
+        except (zlib.error, EOFError, ArchiveLoadFailed, ValueError) as exc:
+            self.on_damage(ArchiveDamage(self._paths[file], offset, offset + length if length else None,
+                                         str(exc) or type(exc).__name__))
+            return None
 
 
 def _close_fds(fds: dict[int, int]) -> None:
@@ -438,6 +528,7 @@ def _close_fds(fds: dict[int, int]) -> None:
 
 
 _OPEN_FILES = 64   # archive files kept open for reading (a folder may hold thousands)
+_FILE_SEQ = 1 << 40   # archive order: file number * this + offset (files under 1 TB)
 _INDEX_SCHEMA = """
 PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;

@@ -22,18 +22,20 @@ logger = logging.getLogger(__name__)
 class ReplayDownloadHandler(BaseDownloadHandler):
     def __init__(self, crawler):
         super().__init__(crawler)
+        def damaged(damage):
+            log_damage(damage)
+            crawler.stats.inc_value("newsbot/archive_damage")
+
         # http and https get one handler each; they share one index per crawl.
         self.index = getattr(crawler, "_newsbot_replay_index", None)
         if self.index is None:
             # A list (scrapy reparse) or one path; "a,b" on the command line.
             locations = crawler.settings.getlist("REPLAY_WARC")
-
-            def damaged(damage):
-                log_damage(damage)
-                crawler.stats.inc_value("newsbot/archive_damage")
-
             self.index = crawler._newsbot_replay_index = ArchiveIndex(locations, on_damage=damaged)
             logger.info("Replaying from %s: %d archived responses", ", ".join(map(str, locations)), len(self.index))
+        # (scrapy reparse reported what it found reading the archive; a record found damaged
+        # only when read, its CDXJ index having stood in for the reading, is counted here)
+        self.index.on_damage = damaged
 
     async def close(self) -> None:
         # http and https share the index: closing it twice is harmless
