@@ -108,11 +108,37 @@ def _alternation(words: Iterable[str]) -> str:
 
 
 def _district_alternation(names: Iterable[str]) -> str:
+    """The flat form of the district alternation (the tests' reference for the matcher)."""
     parts = []
     for name in sorted(set(names), key=len, reverse=True):
         stop = NOT_A_DISTRICT.get(name)
         parts.append(re.escape(name) + (f"(?!{_alternation(stop)})" if stop else ""))
     return "|".join(parts)
+
+
+def _trie_alternation(words: Iterable[str], stops: dict[str, tuple[str, ...]] | None = None) -> str:
+    """The alternation of ``words`` as a prefix tree (``서(?:구(?!식|...)|울(?:시|특별시|))``), a
+    word's ``stops`` as a negative lookahead after it.  Matches what the flat longest-first
+    alternation matches: the words that fit at a position lie on one path of the tree, tried
+    longest first.  ``re`` tests a flat alternation's ~260 words one by one at every
+    position that passes the lookahead; the tree tests one letter per level (a third
+    less time finding mentions)."""
+    stops = stops or {}
+    tree: dict = {}
+    for word in set(words):
+        node = tree
+        for letter in word:
+            node = node.setdefault(letter, {})
+        node[""] = word  # a word ends here
+
+    def expression(node: dict) -> str:
+        branches = [re.escape(letter) + expression(child) for letter, child in sorted(node.items()) if letter]
+        if "" in node:  # after every longer word through this node: the shorter one ends here
+            stop = stops.get(node[""])
+            branches.append(f"(?!{_alternation(stop)})" if stop else "")
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return expression(tree)
 
 
 def _first_letters(names: Iterable[str]) -> str:
@@ -151,9 +177,9 @@ class RegionResolver:
         hangul_before = r"(?<![가-힣])"
         self.pattern = re.compile(
             _first_letters([*self.sido_by_prefix, *self.by_surface, *self.sido_by_form])
-            + f"{hangul_before}(?:(?:(?P<prefix>{_alternation(self.sido_by_prefix)})\\s*)?"
-            f"(?P<district>{_district_alternation(self.by_surface)})"
-            f"|(?P<sido>{_alternation(self.sido_by_form)}))"
+            + f"{hangul_before}(?:(?:(?P<prefix>{_trie_alternation(self.sido_by_prefix)})\\s*)?"
+            f"(?P<district>{_trie_alternation(self.by_surface, NOT_A_DISTRICT)})"
+            f"|(?P<sido>{_trie_alternation(self.sido_by_form)}))"
         )
 
     # -- public ----------------------------------------------------------------
