@@ -161,6 +161,13 @@ class RegionResolver:
         self.by_surface: dict[str, list[Government]] = {}   # a 시·군·구 name -> every government so written
         self.sido_by_form: dict[str, list[Government]] = {}
         self.sido_by_prefix: dict[str, list[Government]] = {}
+        # Per article, every 시·도 name and the home region were looked up in the whole
+        # gazetteer; the answers depend on (name, day) only, so they are kept per process.
+        self._sido_codes_named = lru_cache(maxsize=4096)(
+            lambda name, day: frozenset(gazetteer.sido_codes_named(name, day)))
+        self._sido_of_code: dict[str, Government] = {}
+        for g in gazetteer.sidos:
+            self._sido_of_code.setdefault(g.sido_code, g)  # the first listed, as a scan finds
         for g in gazetteer.governments:
             if g.level == "sigungu":
                 self.by_surface.setdefault(g.name, []).append(g)
@@ -250,7 +257,7 @@ class RegionResolver:
             for name in filter(None, (mention["sido"], mention["prefix"])):
                 if name not in seen:
                     seen.add(name)
-                    sidos |= self.gazetteer.sido_codes_named(name, day)
+                    sidos |= self._sido_codes_named(name, day)
             district = mention["district"]
             if district and ("\0" + district) not in seen:
                 seen.add("\0" + district)
@@ -264,7 +271,7 @@ class RegionResolver:
             return set()
         names = [home_region] if isinstance(home_region, str) else list(home_region)
         # "경기도 파주시" -> the 시·도 part; only the 시·도 takes part in resolution
-        return set().union(*(self.gazetteer.sido_codes_named(n.split()[0], day) for n in names if n.strip()))
+        return set().union(*(self._sido_codes_named(n.split()[0], day) for n in names if n.strip()))
 
     def _resolve_district(self, mention, day, context, home):
         everyone = self.by_surface[mention["district"]]
@@ -286,8 +293,7 @@ class RegionResolver:
         return None, None, candidates
 
     def _entry(self, g: Government, resolved_by: str) -> dict:
-        sido = g if g.level == "sido" else next(
-            (s for s in self.gazetteer.sidos if s.sido_code == g.sido_code), None)
+        sido = g if g.level == "sido" else self._sido_of_code.get(g.sido_code)
         return {
             "name": g.full_name, "code": g.code, "level": g.level,
             "sido": sido.name if sido else None, "sido_code": g.sido_code,
