@@ -82,15 +82,19 @@ def element_lines(element, exclude: Iterable = ()) -> list[str]:
     return "".join(parts).split("\n")
 
 
-def _clean_block(text: str) -> str:
-    """clean_line without the trim: NFC, zero-width characters dropped, spaces collapsed."""
-    text = unicodedata.normalize("NFC", text).replace("\u200b", "").replace("\ufeff", "")
-    return _SPACES.sub(" ", text)
+def _nfc_visible(text: str) -> str:
+    """NFC, zero-width space and BOM dropped."""
+    return unicodedata.normalize("NFC", text).replace("\u200b", "").replace("\ufeff", "")
 
 
 def clean_line(text: str) -> str:
     """One line: NFC, every kind of space (nbsp, ideographic) collapsed to one, trimmed."""
-    return _clean_block(text).strip()
+    text = _nfc_visible(text)
+    if "\n" in text:
+        return _SPACES.sub(" ", text).strip()  # a "\n" inside stays
+    # str.split() splits at runs of exactly what re's \s matches (str.isspace) and drops
+    # them at both ends: the same result, 2.5x faster than the regex substitution.
+    return " ".join(text.split())
 
 
 def _is_clean_furniture(line: str) -> bool:
@@ -101,10 +105,10 @@ def _is_clean_furniture(line: str) -> bool:
 def normalize_text(lines: str | Iterable[str], extra_furniture: re.Pattern | None = None) -> str:
     """Clean paragraphs joined by ``\\n``: blank lines and furniture lines dropped."""
     if isinstance(lines, str):
-        # One clean_line over the whole text, then split: the same lines, since NFC never
-        # composes across a "\n" and the space pattern leaves "\n" alone; a regex call
-        # per line (most of them blank) cost twice as much.
-        lines = [line.strip() for line in _clean_block(lines).split("\n")]
+        # NFC over the whole text, then clean_line's space collapsing per line: the same
+        # lines, since NFC never composes across a "\n"; a regex call per line (most of
+        # them blank) cost twice as much.
+        lines = [" ".join(line.split()) for line in _nfc_visible(lines).split("\n")]
     else:
         lines = [clean_line(line) for line in lines]  # a given line may hold a "\n": kept whole
     kept = []
