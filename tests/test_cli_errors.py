@@ -117,3 +117,21 @@ def test_unexpected_startup_failure_is_not_swallowed(tmp_path):
     assert result.returncode == 1
     assert "The crawl could not start" in result.stderr
     assert "ModuleNotFoundError: No module named 'newsbot.no_such_module'" in result.stderr
+
+
+# -- scrapy reparse: the same one line, before any shard process starts -------------------------
+@pytest.mark.parametrize(("args", "expected"), [
+    (["gginewz", "{tmp}"], "newsbot: error: unknown spider 'gginewz' (known: "),
+    (["gginews", "{tmp}/nothere"], "newsbot: error: no such WARC file or folder: {tmp}/nothere"),
+    (["gginews", "{tmp}"], "newsbot: error: no .warc or .warc.gz files in {tmp}"),
+    (["gginews"], "newsbot: error: usage: scrapy reparse <spider> <warc file or folder> [...]"),
+])
+def test_reparse_bad_input(tmp_path, args, expected):
+    (tmp_path / "notes.txt").write_text("not an archive")
+    args = [a.format(tmp=tmp_path) for a in args]
+    result = run_scrapy(["reparse", *args, "--processes", "2"], tmp_path / "out")
+    expected = expected.format(tmp=tmp_path)
+    (line,) = error_lines(result.stderr)
+    assert line.startswith(expected) and (line == expected or expected.endswith("(known: "))
+    assert_usage_error(result, line)
+    assert "Re-parsing" not in result.stderr   # no shard was handed out

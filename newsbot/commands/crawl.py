@@ -123,6 +123,11 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1
 
     def usage_failed(self, message: str) -> None:
-        sys.stderr.write(f"newsbot: error: {message}\n")
-        sys.stderr.flush()
-        self.exitcode = USAGE_EXIT_STATUS
+        fail_usage(self, message)
+
+
+def fail_usage(command, message: str) -> None:
+    """One ``newsbot: error: ...`` line, exit status 2: how every newsbot command refuses its input."""
+    sys.stderr.write(f"newsbot: error: {message}\n")
+    sys.stderr.flush()
+    command.exitcode = USAGE_EXIT_STATUS

@@ -43,12 +43,12 @@ from scrapy.logformatter import LogFormatter
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.misc import load_object
 
-from newsbot.commands.crawl import EXIT_STATUS_STAT
+from newsbot.commands.crawl import EXIT_STATUS_STAT, check_output_dir, fail_usage
 from newsbot.commands.reparse_shards import (Interrupted, ShardAssignment, ShardProcesses, default_processes,
                                              import_components, usable_cpus, wait_for_shard)
 from newsbot.component import CrawlerComponent
 from newsbot.state import SqliteStateStore
-from newsbot.warc.reader import ArchiveError, ArchiveIndex, log_damage
+from newsbot.warc.reader import ArchiveError, ArchiveIndex, log_damage, warc_paths
 
 logger = logging.getLogger(__name__)
 
@@ -186,29 +186,44 @@ class Command(BaseRunSpiderCommand):
         self.most_processes = opts.processes or (1 if feeds else usable_cpus())
         self.shards: ShardProcesses | None = None    # in the parent of N > 1: its children
         self.shard: ShardAssignment | None = None    # in one of those children: what it re-parses
+        self.usage_error: str | None = None
+        try:
+            self.preflight(args)
+        except UsageError as exc:
+            self.usage_error = str(exc)   # said by run(), in one line, before anything starts
+            return
         # Forked here, before Scrapy makes the crawler process (reactor, logging): see reparse_shards.
-        if self.most_processes > 1 and len(args) >= 2 and self._import_crawl(args[0], [Path(a) for a in args[1:]]):
+        if self.most_processes > 1:
+            self._import_crawl(args[0], [Path(a) for a in args[1:]])
             started = ShardProcesses.start(self.most_processes, args[0])
             if isinstance(started, ShardAssignment):
                 self.shard = started
             else:
                 self.shards = started
 
-    def _import_crawl(self, site: str, locations: list[Path]) -> bool:
-        """Import the spider and the components a shard's crawl loads, for the children to
-        inherit.  False for an unknown spider: no children; ``run`` reports it."""
+    def preflight(self, args: list[str]) -> None:
+        """What can be checked before any process starts or anything is written."""
+        if len(args) < 2:
+            raise UsageError("usage: scrapy reparse <spider> <warc file or folder> [...]")
+        known = get_spider_loader(self.settings).list()
+        if args[0] not in known:
+            raise UsageError(f"unknown spider {args[0]!r} (known: {', '.join(sorted(known))})")
         try:
-            spidercls = get_spider_loader(self.settings).load(site)
-        except KeyError:
-            return False
+            warc_paths([Path(a) for a in args[1:]])
+        except ArchiveError as exc:
+            raise UsageError(str(exc)) from None
+        check_output_dir(self.settings.get("OUTPUT_DIR") or "output")
+
+    def _import_crawl(self, site: str, locations: list[Path]) -> None:
+        """Import the spider and the components a shard's crawl loads, for the children to inherit."""
+        spidercls = get_spider_loader(self.settings).load(site)
         settings = self.settings.copy()
         configure_replay(settings, locations, spidercls)
         import_components(settings)
-        return True
 
     def run(self, args: list[str], opts) -> None:
-        if len(args) < 2:
-            raise UsageError("usage: scrapy reparse <spider> <warc file or folder> [...]")
+        if self.usage_error is not None:
+            return fail_usage(self, self.usage_error)
         site, locations = args[0], [Path(a) for a in args[1:]]
         spidercls = self.crawler_process.spider_loader.load(site)
         damaged = []
@@ -230,7 +245,7 @@ class Command(BaseRunSpiderCommand):
                 try:
                     index = ArchiveIndex(locations, on_damage=on_damage)
                 except ArchiveError as exc:
-                    raise UsageError(str(exc)) from None
+                    return fail_usage(self, str(exc))
                 urls = article_urls(index, spidercls)
                 most = self.most_processes
                 processes = min(most, len(urls) if opts.processes else default_processes(len(urls)))
