@@ -7,6 +7,8 @@ from __future__ import annotations
 import gzip
 import tracemalloc
 
+import pytest
+
 from newsbot.warc.digests import DigestIndex
 from newsbot.warc.reader import ArchiveIndex, iter_record_headers, iter_records
 from newsbot.warc.writer import RollingWarcWriter
@@ -61,19 +63,24 @@ def test_a_revisit_comes_back_with_the_original_payload_across_files(tmp_path):
                                                                   original["record_id"])
 
 
-def test_python_memory_does_not_grow_with_the_number_of_records(tmp_path):
+@pytest.mark.parametrize("from_cdxj", [True, False], ids=["from the CDXJ", "reading every record"])
+def test_python_memory_does_not_grow_with_the_number_of_records(tmp_path, from_cdxj):
     def retained_after_indexing(records):
         directory = tmp_path / str(records)
         w = new_writer(directory)
         for i in range(records):
             exchange(w, f"http://example.test/news/view.php?idx={i}", b"<p>%d</p>" % i)
         w.close()
+        if not from_cdxj:
+            for index_file in directory.glob("*.cdxj"):
+                index_file.unlink()
         tracemalloc.start()
         try:
             index = ArchiveIndex([directory])
             retained = tracemalloc.get_traced_memory()[0]
         finally:
             tracemalloc.stop()
+        assert index.files_from_cdxj == (1 if from_cdxj else 0)
         assert len(index) == records and index.get(f"http://example.test/news/view.php?idx={records - 1}")
         index.close()
         return retained
