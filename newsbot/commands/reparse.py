@@ -188,38 +188,35 @@ class Command(BaseRunSpiderCommand):
         self.shard: ShardAssignment | None = None    # in one of those children: what it re-parses
         self.usage_error: str | None = None
         try:
-            self.preflight(args)
+            spidercls = self.preflight(args)
         except UsageError as exc:
             self.usage_error = str(exc)   # said by run(), in one line, before anything starts
             return
         # Forked here, before Scrapy makes the crawler process (reactor, logging): see reparse_shards.
         if self.most_processes > 1:
-            self._import_crawl(args[0], [Path(a) for a in args[1:]])
+            # What a shard's crawl imports, imported once here for the children to inherit.
+            settings = self.settings.copy()
+            configure_replay(settings, [Path(a) for a in args[1:]], spidercls)
+            import_components(settings)
             started = ShardProcesses.start(self.most_processes, args[0])
             if isinstance(started, ShardAssignment):
                 self.shard = started
             else:
                 self.shards = started
 
-    def preflight(self, args: list[str]) -> None:
-        """What can be checked before any process starts or anything is written."""
+    def preflight(self, args: list[str]):
+        """What can be checked before any process starts or anything is written; the spider class."""
         if len(args) < 2:
             raise UsageError("usage: scrapy reparse <spider> <warc file or folder> [...]")
-        known = get_spider_loader(self.settings).list()
-        if args[0] not in known:
-            raise UsageError(f"unknown spider {args[0]!r} (known: {', '.join(sorted(known))})")
+        spiders = get_spider_loader(self.settings)
+        if args[0] not in spiders.list():
+            raise UsageError(f"unknown spider {args[0]!r} (known: {', '.join(sorted(spiders.list()))})")
         try:
             warc_paths([Path(a) for a in args[1:]])
         except ArchiveError as exc:
             raise UsageError(str(exc)) from None
         check_output_dir(self.settings.get("OUTPUT_DIR") or "output")
-
-    def _import_crawl(self, site: str, locations: list[Path]) -> None:
-        """Import the spider and the components a shard's crawl loads, for the children to inherit."""
-        spidercls = get_spider_loader(self.settings).load(site)
-        settings = self.settings.copy()
-        configure_replay(settings, locations, spidercls)
-        import_components(settings)
+        return spiders.load(args[0])
 
     def run(self, args: list[str], opts) -> None:
         if self.usage_error is not None:
