@@ -144,3 +144,27 @@ def test_the_fast_header_read_finds_what_warcio_finds_and_leaves_odd_records_to_
     assert len(damage) == 1 and len(index) == 4
     assert index.get("http://example.test/wget").body == b"<p><urn:uuid:2></p>"
     index.close()
+
+
+def test_a_warc_gzipped_whole_as_one_member_answers_each_url_with_its_own_record(tmp_path):
+    # Some tools (or `gzip file.warc`) make one gzip member of many records: they share its
+    # offset, and each URL must still get its own record, not the member's first.
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    raw = io.BytesIO()
+    w = WARCWriter(raw, gzip=False)
+    for i in range(3):
+        url = f"http://example.test/news/view.php?idx={i}"
+        w.write_record(w.create_warc_record(url, "request", payload=io.BytesIO(b""), http_headers=StatusAndHeaders(
+            f"GET /news/view.php?idx={i} HTTP/1.1", [("Host", "example.test")], is_http_request=True)))
+        w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(b"<p>%d</p>" % i), http_headers=(
+            StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1"))))
+    (tmp_path / "whole.warc.gz").write_bytes(gzip.compress(raw.getvalue()))
+    index = ArchiveIndex([tmp_path])
+    assert (len(index), index.files_from_cdxj) == (3, 0)
+    assert [index.get(f"http://example.test/news/view.php?idx={i}").body for i in range(3)] == [
+        b"<p>0</p>", b"<p>1</p>", b"<p>2</p>"]
+    index.close()

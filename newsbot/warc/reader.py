@@ -336,25 +336,29 @@ class ArchiveIndex:
 
         self.on_damage = damaged
         self.files_from_cdxj = 0
-        # seq (archive order) = file number * _FILE_SEQ + offset: a CDXJ lists records by URL
-        insert = ("INSERT INTO records (seq, url, file, offset, length, revisit, record_id, digest, refers_to,"
-                  " refers_to_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        # seq (archive order) = file number * _FILE_SEQ + the record's place in its file: its
+        # offset when the file is indexed from its CDXJ (which lists records by URL), its
+        # number when the file is read (a gzip member may hold several records, one offset)
+        insert = ("INSERT INTO records (seq, url, file, offset, length, part, revisit, record_id, digest,"
+                  " refers_to, refers_to_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         self._db.execute("BEGIN")
         for path in warc_paths(locations):
             file = len(self._paths)
             if path.name.endswith(".gz") and self._insert_from_cdxj(insert, path, file):
                 self.files_from_cdxj += 1
                 continue
-            found = False
+            found, member, part = 0, None, 0
             for _, offset, length, headers in iter_record_headers([path], damaged):
+                # Records of one gzip member share its offset (a whole file gzipped as one member)
+                part, member = (part + 1 if offset == member else 0), offset
                 rec_type = headers.get("warc-type")
                 if rec_type not in ("response", "revisit"):
                     continue
-                found = True
+                found += 1
                 url = headers.get("warc-target-uri")
                 revisit = rec_type == "revisit"
                 self._db.execute(insert, (
-                    file * _FILE_SEQ + offset, url, file, offset, length, revisit, headers.get("warc-record-id"),
+                    file * _FILE_SEQ + found, url, file, offset, length, part, revisit, headers.get("warc-record-id"),
                     headers.get("warc-payload-digest"),
                     headers.get("warc-refers-to") if revisit else None,
                     (headers.get("warc-refers-to-target-uri") or url) if revisit else None,
@@ -371,13 +375,13 @@ class ArchiveIndex:
         index cannot stand in for reading the file.  What a CDXJ lacks (record ids, a revisit's
         WARC-Refers-To) is read with the record itself, in :meth:`get`."""
         try:
-            inserted = self._db.executemany(insert, ((file * _FILE_SEQ + offset, url, file, offset, length, revisit, None,
-                                           digest, None, url if revisit else None)
+            inserted = self._db.executemany(insert, ((file * _FILE_SEQ + offset, url, file, offset, length, 0, revisit,
+                                                      None, digest, None, url if revisit else None)
                                           for offset, length, url, revisit, digest in iter_cdxj_positions(path)))
         except CdxjUnusable as exc:
             logger.debug("Reading %s, not its CDXJ index: %s", path, exc)
             # the rows inserted before the entry that showed it (no rollback: journal_mode is off)
-            self._db.execute("DELETE FROM records WHERE file = ?", (file,))
+            self._db.execute("DELETE FROM records WHERE seq >= ? AND seq < ?", (file * _FILE_SEQ, (file + 1) * _FILE_SEQ))
             return False
         if inserted.rowcount > 0:
             self._paths.append(path)
@@ -460,12 +464,12 @@ class ArchiveIndex:
         if refers_to:
             row = self._db.execute(_POSITION + " WHERE record_id = ? ORDER BY seq DESC LIMIT 1",
                                    (refers_to,)).fetchone()
-            if row is not None and not row[3]:
+            if row is not None and not row[4]:   # a response, not another revisit
                 return row
         return self._db.execute(_POSITION + " WHERE url = ? AND digest = ? AND NOT revisit ORDER BY seq LIMIT 1",
                                 (url, digest)).fetchone()
 
-    def _read(self, file: int, offset: int, length: int | None):
+    def _read(self, file: int, offset: int, length: int | None, part: int = 0):
         path = self._paths[file]
         if length is None:
             return path, _read_one(path, offset)
@@ -474,8 +478,8 @@ class ArchiveIndex:
             if len(self._fds) >= _OPEN_FILES:
                 self.close_files()
             fd = self._fds[file] = os.open(path, os.O_RDONLY)
-        # One gzip member per record, its length known: one read, one inflate.
-        return path, _parse_member(zlib.decompress(os.pread(fd, length, offset), zlib.MAX_WBITS | 16))[0]
+        # A gzip member (usually one record), its length known: one read, one inflate.
+        return path, _parse_member(zlib.decompress(os.pread(fd, length, offset), zlib.MAX_WBITS | 16))[part]
 
     def get(self, url: str, canonicalize=None) -> StoredResponse | None:
         """The record for ``url``; failing that, for the same canonical URL (``canonicalize``),
@@ -487,8 +491,8 @@ class ArchiveIndex:
             position = self._by_canonical(url, canonicalize)
         if position is None:
             return None
-        file, offset, length, revisit, refers_to, refers_to_url, digest = position
-        read = self._read_checked(file, offset, length)
+        file, offset, length, part, revisit, refers_to, refers_to_url, digest = position
+        read = self._read_checked(file, offset, length, part)
         if read is None:
             return None
         path, (record, payload) = read
@@ -503,18 +507,18 @@ class ArchiveIndex:
             if target is None:
                 logger.warning("Revisit record for %s refers to a response not in the archive", url)
                 return None
-            read = self._read_checked(*target[:3])
+            read = self._read_checked(*target[:4])
             if read is None:
                 return None
             target_path, (original_record, original_payload) = read
             original = stored_response(target_path, target[1], original_record, original_payload)
         return stored_response(path, offset, record, payload, original)
 
-    def _read_checked(self, file: int, offset: int, length: int | None):
+    def _read_checked(self, file: int, offset: int, length: int | None, part: int = 0):
         """:meth:`_read`, or None with the damage reported (a record indexed from a CDXJ is
         first inflated here; one indexed by the scan already was)."""
         try:
-            return self._read(file, offset, length)
+            return self._read(file, offset, length, part)
         except (zlib.error, EOFError, ArchiveLoadFailed, ValueError) as exc:
             self.on_damage(ArchiveDamage(self._paths[file], offset, offset + length if length else None,
                                          str(exc) or type(exc).__name__))
@@ -528,7 +532,7 @@ def _close_fds(fds: dict[int, int]) -> None:
 
 
 _OPEN_FILES = 64   # archive files kept open for reading (a folder may hold thousands)
-_FILE_SEQ = 1 << 40   # archive order: file number * this + offset (files under 1 TB)
+_FILE_SEQ = 1 << 40   # archive order: file number * this + place in the file (files under 1 TB)
 _INDEX_SCHEMA = """
 PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;
@@ -538,6 +542,7 @@ CREATE TABLE records (
     file INTEGER NOT NULL,          -- ArchiveIndex._paths[file]
     offset INTEGER NOT NULL,
     length INTEGER,                 -- gzip member length; NULL in an uncompressed WARC
+    part INTEGER NOT NULL,          -- which record of its gzip member (one member may hold several)
     revisit INTEGER NOT NULL,
     record_id TEXT,
     digest TEXT,
@@ -550,7 +555,7 @@ CREATE INDEX records_by_url ON records (url);
 CREATE INDEX records_by_id ON records (record_id);
 """
 _FIRST_CAPTURE = "NOT EXISTS (SELECT 1 FROM records AS e WHERE e.url = r.url AND e.seq < r.seq)"
-_POSITION = "SELECT file, offset, length, revisit, refers_to, refers_to_url, digest FROM records"
+_POSITION = "SELECT file, offset, length, part, revisit, refers_to, refers_to_url, digest FROM records"
 
 
 def iter_responses(locations, on_damage: Callable[[ArchiveDamage], None] = log_damage) -> Iterator[StoredResponse]:
