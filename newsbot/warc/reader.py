@@ -2,9 +2,10 @@
 
 * :func:`warc_paths` expands a file or folder (or several) into WARC files;
 * :func:`iter_records` walks every record, surviving damage: a ``.warc.gz`` is read gzip
-  member by gzip member (newsbot writes one record per member, as do other archivers),
-  so a truncated or corrupted member is reported once, with file and offset, and
-  reading resumes at the next intact member: records before *and* after are kept;
+  member by gzip member (newsbot writes one record per member, as do other archivers;
+  a member holding several, as in a WARC gzipped whole, is read record by record), so a
+  truncated or corrupted member is reported once, with file and offset, and reading
+  resumes at the next intact member: records before *and* after are kept;
 * :class:`ArchiveIndex` maps URLs to record positions (in a temporary SQLite file, not
   in Python objects: its memory does not grow with the archive), loads one record on
   demand (a large archive is never held in memory) and resolves ``revisit`` records to
