@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsbot.dbfile import open_db
+from newsbot.warc import cdxj_path
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,6 @@ class DigestIndex:
         process's current one: indexing records that exist is harmless).  Each file is
         read once per size it is seen at.
         """
-        from newsbot.warc.cdxj import cdxj_path
         from newsbot.warc.reader import iter_record_headers
 
         added = 0
