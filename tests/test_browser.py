@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from newsbot.extensions.report import EXIT_NO_ARTICLES
+from newsbot.exitcodes import NO_ARTICLES as EXIT_NO_ARTICLES
 from newsbot.testing.localsite import LocalSite, Route, load_routes
 from tests.conftest import FIXTURES, REPO, TEST_SETTINGS, CrawlResult
 

@@ -20,15 +20,11 @@ from pathlib import Path
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
+from newsbot import exitcodes
+from newsbot.exitcodes import EXIT_STATUS_STAT
+
 logger = logging.getLogger(__name__)
 
-EXIT_STATUS_STAT = "newsbot/exit_status"
-USAGE_EXIT_STATUS = 2
-
-
-def request_exit_status(stats, status: int) -> None:
-    """Ask for the process to exit with at least ``status``."""
-    stats.max_value(EXIT_STATUS_STAT, status)
 
 
 def check_replay_source(location: str) -> None:
@@ -84,7 +80,7 @@ class Command(ScrapyCrawlCommand):
         if self._usage_error is not None:
             return self.usage_failed(self._usage_error)
         if self.crawler_process.bootstrap_failed:
-            self.exitcode = 1
+            self.exitcode = exitcodes.ERROR
         try:
             stats = crawler.stats
         except RuntimeError:  # Scrapy 2.19: the crawl never started (bootstrap failed)
@@ -120,7 +116,7 @@ class Command(ScrapyCrawlCommand):
             # Retrieving the exception silenced asyncio's own report: say it here, whole,
             # since an unexpected startup failure is a bug someone must be able to read.
             logger.critical("The crawl could not start: %r", exc, exc_info=exc)
-            self.exitcode = 1
+            self.exitcode = exitcodes.ERROR
 
     def usage_failed(self, message: str) -> None:
         fail_usage(self, message)
@@ -130,4 +126,4 @@ def fail_usage(command, message: str) -> None:
     """One ``newsbot: error: ...`` line, exit status 2: how every newsbot command refuses its input."""
     sys.stderr.write(f"newsbot: error: {message}\n")
     sys.stderr.flush()
-    command.exitcode = USAGE_EXIT_STATUS
+    command.exitcode = exitcodes.USAGE

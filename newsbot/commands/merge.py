@@ -8,6 +8,7 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from newsbot import exitcodes
 from newsbot.distributed.merge import merge_outputs
 
 
@@ -44,4 +45,4 @@ class Command(ScrapyCommand):
         if result.cdxj:
             print(f"{result.inputs['warc']} WARC file(s) indexed ({result.damaged_warcs} damaged) -> {result.cdxj}")
         if result.bad_lines or result.damaged_warcs:
-            self.exitcode = 1
+            self.exitcode = exitcodes.ERROR

@@ -43,7 +43,9 @@ from scrapy.logformatter import LogFormatter
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.misc import load_object
 
-from newsbot.commands.crawl import EXIT_STATUS_STAT, check_output_dir, fail_usage
+from newsbot.commands.crawl import check_output_dir, fail_usage
+from newsbot import exitcodes
+from newsbot.exitcodes import EXIT_STATUS_STAT
 from newsbot.commands.reparse_shards import (Interrupted, ShardAssignment, ShardProcesses, default_processes,
                                              import_components, usable_cpus, wait_for_shard)
 from newsbot.component import CrawlerComponent
@@ -251,7 +253,7 @@ class Command(BaseRunSpiderCommand):
                     return
             except Interrupted as signal_name:
                 logger.warning("Received %s while reading the archive: stopped, nothing written", signal_name)
-                self.exitcode = 1
+                self.exitcode = exitcodes.ERROR
                 return
             finally:
                 if self.shards is not None:
@@ -283,6 +285,6 @@ class Command(BaseRunSpiderCommand):
             if self.shard is not None and crawler.stats is not None:
                 self.shard.stats_file.write_text(json.dumps(crawler.stats.get_stats(), default=str), encoding="utf-8")
         if self.crawler_process.bootstrap_failed:
-            self.exitcode = 1
+            self.exitcode = exitcodes.ERROR
         if crawler.stats is not None:
             self.exitcode = max(self.exitcode, crawler.stats.get_value(EXIT_STATUS_STAT, 0))

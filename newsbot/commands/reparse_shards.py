@@ -43,7 +43,8 @@ from pathlib import Path
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
-from newsbot.commands.crawl import EXIT_STATUS_STAT
+from newsbot import exitcodes
+from newsbot.exitcodes import EXIT_STATUS_STAT
 from newsbot.latest import LatestView
 from newsbot.output import site_dir
 from newsbot.warc.reader import ArchiveIndex
@@ -51,7 +52,7 @@ from newsbot.warc.reader import ArchiveIndex
 logger = logging.getLogger(__name__)
 
 #: the exit status of a child that died of a signal (as of one that crashed)
-EXIT_CHILD_KILLED = 1
+EXIT_CHILD_KILLED = exitcodes.ERROR
 #: stats where the children's values are not added up
 _MAX_STATS = frozenset({EXIT_STATUS_STAT, "elapsed_time_seconds", "memusage/max", "memusage/startup"})
 

@@ -7,11 +7,11 @@ number comes from the crawl's stats (``newsbot/*`` and Scrapy's own), so the rep
 what the components counted, nothing estimated.
 
 A scheduled run's only voice is its exit status, so the report asks for a failing one
-(:func:`newsbot.commands.crawl.request_exit_status`) when a human must look:
+(:func:`newsbot.exitcodes.request_exit_status`) when a human must look:
 
-* ``4`` (``EXIT_NO_ARTICLES``): the run finished, yet list pages showed no article at all
+* ``4`` (``exitcodes.NO_ARTICLES``): the run finished, yet list pages showed no article at all
   and no article was fetched: the layout changed, the site moved, or robots.txt shut us out;
-* ``5`` (``EXIT_WARNINGS``): more than ``NEWSBOT_MAX_WARNING_SHARE`` of the articles
+* ``5`` (``exitcodes.EXTRACTION_WARNINGS``): more than ``NEWSBOT_MAX_WARNING_SHARE`` of the articles
   recorded had extraction warnings (judged from ``NEWSBOT_WARNING_MIN_ITEMS`` articles
   on, or at once when every one of two or more has them): selectors no longer match.
 """
@@ -26,13 +26,12 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
-from newsbot.commands.crawl import request_exit_status
+from newsbot import exitcodes
+from newsbot.exitcodes import request_exit_status
 from newsbot.output import create_unique, site_dir
 
 logger = logging.getLogger(__name__)
 
-EXIT_NO_ARTICLES = 4
-EXIT_WARNINGS = 5
 _WARNING_PREFIX = "newsbot/extraction_warnings/"
 
 
@@ -151,7 +150,7 @@ class CrawlReport:
             should_find = False
         if should_find and seen == 0:
             report["problems"].append("no articles found: the list layout or the site may have changed")
-            report["exit_status"] = max(report["exit_status"], EXIT_NO_ARTICLES)
+            report["exit_status"] = max(report["exit_status"], exitcodes.NO_ARTICLES)
         share, recorded = report["extraction_warnings"]["share"], report["new"] + report["updated"]
         # A handful of articles says little (one photo story without text is 1 in 3), unless
         # every one of them came out broken.
@@ -161,7 +160,7 @@ class CrawlReport:
                 f"{share:.0%} of recorded articles have extraction warnings "
                 f"(limit {self.max_warning_share:.0%}): the article layout may have changed"
             )
-            report["exit_status"] = max(report["exit_status"], EXIT_WARNINGS)
+            report["exit_status"] = max(report["exit_status"], exitcodes.EXTRACTION_WARNINGS)
         if report["exit_status"]:
             request_exit_status(self.stats, report["exit_status"])
 

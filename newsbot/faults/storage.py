@@ -15,13 +15,13 @@ import sqlite3
 from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
-from newsbot.commands.crawl import request_exit_status
+from newsbot import exitcodes
+from newsbot.exitcodes import request_exit_status
 from newsbot.component import CrawlerComponent
 
 logger = logging.getLogger(__name__)
 
 CLOSE_REASON = "storage_error"
-EXIT_STATUS = 3
 
 
 def storage_failed(crawler, target, exc: BaseException) -> None:
@@ -30,7 +30,7 @@ def storage_failed(crawler, target, exc: BaseException) -> None:
     if crawler.__dict__.get("_newsbot_storage_failed"):
         return
     crawler._newsbot_storage_failed = True
-    request_exit_status(crawler.stats, EXIT_STATUS)
+    request_exit_status(crawler.stats, exitcodes.STORAGE)
     logger.error("Storage error, stopping the run: cannot write %s: %s", target, exc)
     deferred_from_coro(crawler.engine.close_spider_async(reason=CLOSE_REASON))
 
