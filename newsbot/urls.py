@@ -7,8 +7,11 @@ drop tracking parameters and normalize the host (lower case, no ``www.`` differe
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import ClassVar
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url as _w3lib_canonicalize
 
@@ -37,6 +40,59 @@ def _canonicalize(url: str, drop_params: frozenset[str]) -> str:
     return _w3lib_canonicalize(cleaned)
 
 
+def canonical_rule(spider) -> Callable[[str], str]:
+    """The spider's canonical-URL rule (its CMS's :meth:`ArticleUrls.canonicalize`), or the
+    generic :func:`canonicalize_url` for a spider without one: the one lookup every
+    component uses."""
+    return getattr(spider, "canonicalize", None) or canonicalize_url
+
+
 def is_http_url(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+class ArticleUrls:
+    """A CMS's URL rules, as pure class-level code: which URLs are articles, the one
+    spelling of each, and the CMS's own article id.
+
+    Every CMS module (``newsbot/cms/``) subclasses it; spiders, the page objects, the
+    pipelines, replay and re-parse all ask the same class, so no rule needs a spider
+    instance (``SomeCmsUrls.canonicalize(url)`` works anywhere).
+    """
+
+    #: which hrefs are articles of this CMS (links elsewhere on a list page are ignored)
+    article_url_re: ClassVar[re.Pattern] = re.compile(r"$^")
+    #: query parameters that do not change which article a URL names (e.g. a section code)
+    canonical_drop_params: ClassVar[frozenset[str]] = frozenset()
+    #: query parameter holding the CMS's article id, or a path pattern with one group
+    id_param: ClassVar[str | None] = None
+    id_path_re: ClassVar[re.Pattern | None] = None
+
+    @classmethod
+    def is_article(cls, url: str) -> bool:
+        return bool(cls.article_url_re.search(url))
+
+    @classmethod
+    def long_form(cls, url: str) -> str:
+        """A short spelling the CMS also serves (``/N``), rewritten to its long form."""
+        return url
+
+    @classmethod
+    def canonicalize(cls, url: str) -> str:
+        """The one spelling of an article URL that dedupe and ids use."""
+        return canonicalize_url(cls.long_form(url), cls.canonical_drop_params)
+
+    @classmethod
+    def article_id(cls, url: str) -> str | None:
+        """The CMS's own id of the article at ``url``, from its query or its path."""
+        parts = urlsplit(url)
+        if cls.id_param:
+            values = parse_qs(parts.query).get(cls.id_param)
+            if values and values[0]:
+                return values[0]
+        if cls.id_path_re is not None:
+            match = cls.id_path_re.search(parts.path)
+            if match:
+                return match.group(1)
+        return None

@@ -3,10 +3,10 @@
 Loaded with ``-s SPIDER_MODULES=tests.browser_spiders``; not part of ``scrapy list``.
 """
 
-from newsbot.spiders.families.family_a import FamilyASpider
+from newsbot.cms.mcode import McodeSpider
 
 
-class JsNewsSpider(FamilyASpider):
+class JsNewsSpider(McodeSpider):
     """List pages need a browser ("더보기" included); articles stay on the plain downloader."""
 
     name = "jsnews"
@@ -23,7 +23,7 @@ class JsNewsAllRenderedSpider(JsNewsSpider):
     browser_pages = frozenset({"list", "article"})
 
 
-class JsNewsPerRequestSpider(FamilyASpider):
+class JsNewsPerRequestSpider(McodeSpider):
     """No class-level opt-in: each list request asks for the browser in its meta."""
 
     name = "jsnews_per_request"

@@ -1,6 +1,6 @@
 """Family A page object on HTML strings: no crawler involved."""
 
-from newsbot.extract.family_a import FamilyAArticle
+from newsbot.cms.mcode import McodeArticle
 from newsbot.normalize import normalize_article
 
 from .conftest import fixture_html
@@ -10,7 +10,7 @@ URL = "http://www.gginews.kr/news/view.php?idx={}&mcode=m11"
 
 def extract(article_id):
     html = fixture_html("gginews", f"view_{article_id}.html")
-    return normalize_article(FamilyAArticle.from_html(html, URL.format(article_id)).to_dict())
+    return normalize_article(McodeArticle.from_html(html, URL.format(article_id)).to_dict())
 
 
 def test_older_skin_article_all_fields():
@@ -49,6 +49,6 @@ def test_missing_body_is_flagged_not_blank():
 
 
 def test_empty_page_flags_every_required_field():
-    record = normalize_article(FamilyAArticle.from_html("<html><body></body></html>", URL.format(1)).to_dict())
+    record = normalize_article(McodeArticle.from_html("<html><body></body></html>", URL.format(1)).to_dict())
     assert record["extraction_warnings"] == ["title", "published_at", "body"]
     assert record["article_id"] == "1"

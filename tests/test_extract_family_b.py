@@ -2,7 +2,7 @@
 
 from scrapy.http import HtmlResponse
 
-from newsbot.extract.family_b import FamilyBArticle
+from newsbot.cms.breaknews import BreaknewsArticle
 from newsbot.normalize import normalize_article
 
 from .conftest import FIXTURES, fixture_html
@@ -11,7 +11,7 @@ URL = "http://gn.breaknews.com/sub_read.html?uid={}&section=sc1"
 
 
 def extract(html, uid="20401"):
-    return normalize_article(FamilyBArticle.from_html(html, URL.format(uid)).to_dict())
+    return normalize_article(BreaknewsArticle.from_html(html, URL.format(uid)).to_dict())
 
 
 def test_translation_goes_to_body_en_never_into_body():
@@ -58,12 +58,12 @@ def test_euc_kr_declared_only_in_meta_decodes_right():
     body = (FIXTURES / "breaknews_gn" / "read_20402_euckr.html").read_bytes()
     response = HtmlResponse(URL.format("20402"), body=body, headers={"Content-Type": "text/html"})
     assert response.encoding == "cp949"  # from <meta>: the header names no charset
-    record = normalize_article(FamilyBArticle(response.url, response.selector).to_dict())
+    record = normalize_article(BreaknewsArticle(response.url, response.selector).to_dict())
     assert record["title"] == "오산시, 2012년 청렴 실천 결의"
     assert record["body"] == "오산시 공무원 200여 명이 시청 광장에서 청렴 실천을 결의했다.\n시는 매달 청렴 점검의 날을 운영한다."
     assert record["published_at"] == "2012-08-02T10:36:00+09:00"
 
 
 def test_short_url_form_gives_the_id():
-    page = FamilyBArticle.from_html("<html></html>", "http://gn.breaknews.com/20411")
+    page = BreaknewsArticle.from_html("<html></html>", "http://gn.breaknews.com/20411")
     assert page.article_id() == "20411"

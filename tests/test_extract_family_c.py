@@ -1,6 +1,6 @@
 """Family C (ncode CMS) page object on HTML: no crawler involved."""
 
-from newsbot.extract.family_c import FamilyCArticle
+from newsbot.cms.ncode import NcodeArticle
 from newsbot.normalize import normalize_article
 
 from .conftest import fixture_html
@@ -9,7 +9,7 @@ BASE = "http://www.newsstep.co.kr"
 
 
 def extract(name, path):
-    return normalize_article(FamilyCArticle.from_html(fixture_html("newsstep", name), BASE + path).to_dict())
+    return normalize_article(NcodeArticle.from_html(fixture_html("newsstep", name), BASE + path).to_dict())
 
 
 def test_byline_dd_splits_into_author_and_date():
@@ -40,7 +40,7 @@ def test_article_without_author_and_path_style_id():
 def test_date_with_slashes_is_not_split_as_a_byline():
     html = ('<div class="viewTitle"><h3>t</h3><dl><dd>김가람 기자 / 기사승인 : 2024/07/10 08:15</dd></dl></div>'
             '<div id="viewConts"><p>본문</p></div>')
-    record = normalize_article(FamilyCArticle.from_html(html, BASE + "/news/newsview.php?ncode=1").to_dict())
+    record = normalize_article(NcodeArticle.from_html(html, BASE + "/news/newsview.php?ncode=1").to_dict())
     assert (record["author"], record["published_at"]) == ("김가람", "2024-07-10T08:15:00+09:00")
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from newsbot.dates import DateParseError, parse_kst
-from newsbot.extract.family_d import FamilyDArticle
+from newsbot.cms.gnuboard import GnuboardArticle
 from newsbot.normalize import normalize_article
 
 from .conftest import fixture_html
@@ -12,7 +12,7 @@ BASE = "http://www.firstnews.co.kr"
 
 
 def extract(name, path):
-    return normalize_article(FamilyDArticle.from_html(fixture_html("firstnews", name), BASE + path).to_dict())
+    return normalize_article(GnuboardArticle.from_html(fixture_html("firstnews", name), BASE + path).to_dict())
 
 
 def test_current_basic_skin():
@@ -45,16 +45,16 @@ def test_list_dates_have_no_year_and_are_never_trusted():
 
 def test_title_falls_back_to_the_page_title():
     html = "<html><head><title>마을 정비 &gt; 퍼스트뉴스 | 퍼스트신문</title></head><body></body></html>"
-    assert FamilyDArticle.from_html(html, BASE + "/firstnews/9").title() == "마을 정비"
+    assert GnuboardArticle.from_html(html, BASE + "/firstnews/9").title() == "마을 정비"
 
 
 def test_alert_page_is_not_an_article():
-    page = FamilyDArticle.from_html(fixture_html("firstnews", "alert_missing.html"), BASE + "/bbs/board.php?wr_id=116")
+    page = GnuboardArticle.from_html(fixture_html("firstnews", "alert_missing.html"), BASE + "/bbs/board.php?wr_id=116")
     assert page.not_an_article() == "gnuboard alert page"
-    article = FamilyDArticle.from_html(fixture_html("firstnews", "view_118.html"), BASE + "/bbs/board.php?wr_id=118")
+    article = GnuboardArticle.from_html(fixture_html("firstnews", "view_118.html"), BASE + "/bbs/board.php?wr_id=118")
     assert article.not_an_article() is None
 
 
 def test_short_url_gives_id_and_board():
-    page = FamilyDArticle.from_html("<html></html>", BASE + "/firstnews/115")
+    page = GnuboardArticle.from_html("<html></html>", BASE + "/firstnews/115")
     assert (page.article_id(), page.section()) == ("115", "firstnews")

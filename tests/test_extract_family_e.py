@@ -1,6 +1,6 @@
 """Family E (ND Soft) page object on HTML: no crawler involved."""
 
-from newsbot.extract.family_e import FamilyEArticle
+from newsbot.cms.ndsoft import NdsoftArticle
 from newsbot.normalize import normalize_article
 
 from .conftest import fixture_html
@@ -10,7 +10,7 @@ URL = "https://www.idomin.com/news/articleView.html?idxno={}"
 
 def extract(idxno):
     html = fixture_html("idomin", f"view_{idxno}.html")
-    return normalize_article(FamilyEArticle.from_html(html, URL.format(idxno)).to_dict())
+    return normalize_article(NdsoftArticle.from_html(html, URL.format(idxno)).to_dict())
 
 
 def test_current_skin_all_fields():
@@ -55,6 +55,6 @@ def test_captions_in_page_order_across_selectors():
       <div class="IMGFLOATING"><img src="/a.jpg"><p class="photo-caption">첫째</p></div>
       <figure class="photo-layout"><img src="/b.jpg"><figcaption>둘째</figcaption></figure>
       <p>본문</p></div>"""
-    page = FamilyEArticle.from_html(html, URL.format(1))
+    page = NdsoftArticle.from_html(html, URL.format(1))
     assert page.captions() == ["첫째", "둘째"]
     assert normalize_article(page.to_dict())["body"] == "본문"

@@ -3,7 +3,7 @@
 import hashlib
 import urllib.request
 
-from newsbot.extract.family_a import FamilyAArticle
+from newsbot.cms.mcode import McodeArticle
 from newsbot.testing.generated_site import GeneratedSite
 
 
@@ -29,7 +29,7 @@ def test_list_pages_are_newest_first_and_cover_every_article_once():
 def test_article_page_extracts_to_expected_fields():
     site = GeneratedSite(30, seed=5)
     for idx in site.article_ids():
-        page = FamilyAArticle.from_html(site.article_html(idx), f"http://x/news/view.php?idx={idx}").to_dict()
+        page = McodeArticle.from_html(site.article_html(idx), f"http://x/news/view.php?idx={idx}").to_dict()
         assert page["title"] == site.expected(idx)["title"]
         assert page["article_id"] == str(idx)
 

@@ -6,7 +6,7 @@ the WARCs (the ``REPLAY_WARC`` handler and :class:`~newsbot.warc.reader.ArchiveI
 the one archive-reading path), and nothing is fetched or archived again:
 
 * its start requests are the archived URLs the spider recognizes as articles
-  (``article_url_re``), the first spelling archived for each canonical URL;
+  (its CMS's ``urls.is_article``), the first spelling archived for each canonical URL;
 * ``WARC_ENABLED=0``: records keep pointing at the source archive's response records;
 * dedupe runs against an empty state in a temporary file (removed at the end), so
   articles already recorded are emitted again (the site's ``state.sqlite3`` is neither
@@ -150,13 +150,13 @@ def _debug_logged(settings) -> bool:
 
 def article_urls(index: ArchiveIndex, spidercls) -> list[str]:
     """Archived article URLs for ``spidercls``, archive order, one per canonical URL."""
-    # canonicalize only reads class attributes: usable before the spider exists.
-    canonicalize = getattr(spidercls, "canonicalize", None)
+    # the CMS's URL rules are class-level: usable before the spider exists
+    rules = spidercls.urls
     seen, urls = set(), []
     for url in index.order:
-        if not spidercls.article_url_re.search(url):
+        if not rules.is_article(url):
             continue
-        key = canonicalize(spidercls, url) if canonicalize else url
+        key = rules.canonicalize(url)
         if key not in seen:
             seen.add(key)
             urls.append(url)

@@ -1,6 +1,6 @@
-"""Extraction: one page-object class per CMS family (see :mod:`newsbot.extract.base`)."""
+"""Extraction: the page-object base (:mod:`newsbot.extract.base`); each CMS's page object
+lives in its module under :mod:`newsbot.cms`."""
 
 from newsbot.extract.base import ArticlePage
-from newsbot.extract.family_a import FamilyAArticle
 
-__all__ = ["ArticlePage", "FamilyAArticle"]
+__all__ = ["ArticlePage"]

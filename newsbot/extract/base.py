@@ -6,7 +6,7 @@ override when a family needs more than a selector.  Output is *raw*: dates as pr
 body as text lines; :mod:`newsbot.normalize` turns that into the record, so the same
 normalization serves every family and re-parsing from WARCs.
 
-Tested on HTML strings: ``FamilyAArticle.from_html(html, url).to_dict()``.
+Tested on HTML strings: ``McodeArticle.from_html(html, url).to_dict()``.
 
 Queries run on the lxml tree (``selector.root``) through XPath compiled once per CSS
 string (:func:`css_query`), not through parsel's ``Selector.css``: that re-translates and
@@ -27,6 +27,7 @@ from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
 from newsbot.text import clean_line, element_lines
+from newsbot.urls import ArticleUrls
 
 _DIGIT = re.compile(r"\d")
 _TRANSLATOR = HTMLTranslator()  # what parsel's Selector.css uses for HTML: same XPath, same matches
@@ -48,9 +49,8 @@ def css_query(css: str) -> etree.XPath:
 class ArticlePage:
     """Extracts one article from a parsed page; subclasses declare selectors."""
 
-    #: query parameter (or path regex with one group) that holds the CMS's article id
-    id_param: ClassVar[str | None] = None
-    id_path_re: ClassVar[re.Pattern | None] = None
+    #: the CMS's URL rules (article id, canonical form): newsbot.urls.ArticleUrls
+    urls: ClassVar[type[ArticleUrls]] = ArticleUrls
 
     title_css: ClassVar[tuple[str, ...]] = ()
     subtitle_css: ClassVar[tuple[str, ...]] = ()
@@ -151,15 +151,7 @@ class ArticlePage:
 
     # -- fields --------------------------------------------------------------
     def article_id(self) -> str | None:
-        if self.id_param:
-            value = self.query_param(self.id_param)
-            if value:
-                return value
-        if self.id_path_re is not None:
-            match = self.id_path_re.search(urlsplit(self.url).path)
-            if match:
-                return match.group(1)
-        return None
+        return self.urls.article_id(self.url)
 
     def title(self) -> str | None:
         return self.first_text(self.title_css) or self.meta("og:title")

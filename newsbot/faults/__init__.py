@@ -15,6 +15,7 @@ from scrapy import Request
 from scrapy.http.request import NO_CALLBACK
 
 from newsbot.faults.ledger import fault_ledger
+from newsbot.urls import canonical_rule
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,6 @@ def record_fault(crawler, request: Request, kind: str, detail: str, *, gone: boo
             consequence = "skipped"
         logger.warning("Fault %s on %s: %s (%s)", kind, url, detail, consequence)
     if article:
-        canonicalize = getattr(spider, "canonicalize", None)
-        canonical = canonicalize(url) if canonicalize else url
+        canonical = canonical_rule(spider)(url)
         fault_ledger(crawler).mark_failed(canonical, url, kind, detail, gone=gone)
         stats.inc_value(f"{STAT_PREFIX}/articles_gone" if gone else f"{STAT_PREFIX}/articles_failed")

@@ -36,6 +36,7 @@ from twisted.internet.task import deferLater
 from newsbot.component import CrawlerComponent
 from newsbot.faults import GONE_STATUSES, is_article_request, is_internal_request, original_url, record_fault
 from newsbot.faults.ledger import fault_ledger
+from newsbot.urls import canonical_rule
 
 logger = logging.getLogger(__name__)
 
@@ -139,9 +140,8 @@ class FaultMiddleware(CrawlerComponent):
         spider = self.crawler.spider
         if not is_article_request(request, spider):
             return None
-        canonicalize = getattr(spider, "canonicalize", None)
         url = original_url(request)
-        if fault_ledger(self.crawler).is_gone(canonicalize(url) if canonicalize else url):
+        if fault_ledger(self.crawler).is_gone(canonical_rule(spider)(url)):
             self.crawler.stats.inc_value("newsbot/faults/skipped_gone")
             raise IgnoreRequest(f"gone in an earlier run: {url}")
         return None

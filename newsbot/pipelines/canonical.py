@@ -1,11 +1,10 @@
 from newsbot.component import CrawlerComponent
-from newsbot.urls import canonicalize_url
+from newsbot.urls import canonical_rule
 
 
 class CanonicalUrlPipeline(CrawlerComponent):
-    """Sets ``canonical_url``: the spider's ``canonicalize`` hook, else :func:`canonicalize_url`."""
+    """Sets ``canonical_url`` by the spider's CMS rule (:func:`newsbot.urls.canonical_rule`)."""
 
     def process_item(self, item):
-        canonicalize = getattr(self.crawler.spider, "canonicalize", canonicalize_url)
-        item["canonical_url"] = canonicalize(item["url"])
+        item["canonical_url"] = canonical_rule(self.crawler.spider)(item["url"])
         return item

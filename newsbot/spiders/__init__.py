@@ -1,6 +1,6 @@
-"""Outlet spiders: one short file per outlet, on a base class per CMS family.
+"""Outlet spiders: one short file per outlet, on the spider base of its CMS.
 
-Look here first when adding an outlet: copy the smallest outlet file of the same family.
-The family bases live in :mod:`newsbot.spiders.families`; what every spider shares is in
-:mod:`newsbot.spiders.base`.
+Look here first when adding an outlet: copy the smallest outlet file of the same CMS.
+The CMS bases live in :mod:`newsbot.cms` (one module per CMS); what every spider shares
+is in :mod:`newsbot.spiders.base`.
 """

@@ -1,7 +1,8 @@
 """What every newsbot spider shares: arguments, start, list walking, the article callback.
 
-A CMS family subclasses :class:`NewsSpider` and declares where lists live and how
-article links look; an outlet subclasses its family with a ``name`` and a ``base_url``.
+A CMS (``newsbot/cms/<name>.py``) subclasses :class:`NewsSpider` and declares its URL
+rules, where lists live and how article links look; an outlet subclasses its CMS's
+spider with a ``name`` and a ``base_url``.
 
 Arguments every spider takes (``scrapy crawl SITE -a NAME=VALUE``):
 
@@ -9,6 +10,9 @@ Arguments every spider takes (``scrapy crawl SITE -a NAME=VALUE``):
 * ``urls=URL[,URL...]`` - fetch exactly these articles, no discovery;
 * ``max_pages=N`` - stop after N list pages per start URL;
 * ``base_url=URL`` - the outlet's address (for mirrors, or a host that moved);
+* ``site=ID``, ``outlet=NAME``, ``home_region=시·도 [시·군·구]`` - serve another outlet on
+  the same CMS under its own identity (records ``ID:…``, output under ``OUTPUT_DIR/ID/``)
+  instead of borrowing this spider's;
 * ``since=YYYY-MM-DD``, ``until=YYYY-MM-DD`` - backfill: only articles published in that
   range (inclusive), walking back to ``since``.  Without them a run is incremental: it
   stops paging once list pages hold nothing new (newsbot/spiders/walk.py,
@@ -33,10 +37,12 @@ from newsbot.items import ArticleItem
 from newsbot.spiders.walk import ListEntry, ListWalk, PagePlan, backfill_range, parse_list_date
 from newsbot.state import state_store
 from newsbot.state.middleware import ARTICLE_META
-from newsbot.urls import canonicalize_url, is_http_url
+from newsbot.urls import ArticleUrls, is_http_url
 
 # Scrapyd passes _job (and sometimes _version/settings) to every spider.
 SCHEDULER_ARGS = frozenset({"_job", "_version", "settings"})
+#: a site id names folders and record ids: letters, digits, "_" and "-" only
+SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 def split_urls(value: str | Iterable[str] | None, argument: str) -> list[str]:
@@ -54,8 +60,15 @@ def split_urls(value: str | Iterable[str] | None, argument: str) -> list[str]:
 class NewsSpider(scrapy.Spider):
     """Base for every outlet spider; see the module docstring for its arguments."""
 
-    #: human name of the outlet, for reports and docs
-    outlet: ClassVar[str] = ""
+    #: the CMS's name (a module of newsbot.cms) and its URL rules
+    cms: ClassVar[str] = ""
+    urls: ClassVar[type[ArticleUrls]] = ArticleUrls
+    #: the outlet's id in records and folder names (default: the spider's name); -a site=
+    site: str = ""
+    #: human name of the outlet, for reports and docs; -a outlet=
+    outlet: str = ""
+    #: the 시·도 (and 시·군·구) the outlet reports on: settles shared district names; -a home_region=
+    home_region: str | None = None
     #: the outlet's home, e.g. "http://www.gginews.kr"; overridable with -a base_url=
     base_url: str = ""
     #: list pages relative to base_url, walked newest first
@@ -64,13 +77,9 @@ class NewsSpider(scrapy.Spider):
     article_page: ClassVar[type[ArticlePage]] = ArticlePage
     #: article links on a list page: CSS for the list entries' <a href>
     list_link_css: ClassVar[str] = ""
-    #: which hrefs are articles of this CMS (links elsewhere on a list page are ignored)
-    article_url_re: ClassVar[re.Pattern] = re.compile(r"$^")
     #: the list's page-number query parameter and its first value
     page_param: ClassVar[str] = "page"
     first_page: ClassVar[int] = 1
-    #: query parameters that do not change which article a URL names (e.g. a section code)
-    canonical_drop_params: ClassVar[frozenset[str]] = frozenset()
     #: optional, for lists that print a date per entry (backfills then skip out-of-range
     #: entries unfetched and stop at ``since``): the entry element, the article link and
     #: the date inside it
@@ -84,7 +93,7 @@ class NewsSpider(scrapy.Spider):
     browser_more_css: ClassVar[str] = ""
 
     accepted_arguments: ClassVar[frozenset[str]] = frozenset(
-        {"start_urls", "urls", "max_pages", "base_url", "since", "until"}
+        {"start_urls", "urls", "max_pages", "base_url", "since", "until", "site", "outlet", "home_region"}
     )
 
     def __init__(self, name: str | None = None, **kwargs):
@@ -106,8 +115,17 @@ class NewsSpider(scrapy.Spider):
             raise UsageError(f"-a max_pages: not a whole number: {max_pages!r}") from None
         # Validated before anything is opened: a bad date writes no file and no state.
         self.since, self.until = backfill_range(kwargs.pop("since", None), kwargs.pop("until", None))
+        site = kwargs.pop("site", None)
+        if site is not None and not SITE_ID.match(site):
+            raise UsageError(f"-a site: not a site id (letters, digits, _ and -): {site!r}")
+        if site is not None and site != (self.site or self.name):
+            # Another outlet on this CMS: nothing of this spider's own outlet carries over.
+            self.outlet, self.home_region = site, None
+        self.outlet = kwargs.pop("outlet", None) or self.outlet
+        self.home_region = kwargs.pop("home_region", None) or self.home_region
         self._walk: ListWalk | None = None
         super().__init__(name, **kwargs)
+        self.site = site or self.site or self.name
         self.start_urls = start_urls or [urljoin(self.base_url + "/", p.lstrip("/")) for p in self.list_paths]
         hosts = {urlsplit(u).hostname for u in [*self.start_urls, *self.article_urls, self.base_url] if u}
         self.allowed_domains = sorted(h for h in hosts if h)
@@ -130,9 +148,10 @@ class NewsSpider(scrapy.Spider):
             return {}
         return {"newsbot_browser": {"more_css": self.browser_more_css} if self.browser_more_css else True}
 
-    def canonicalize(self, url: str) -> str:
-        """The one spelling of an article URL that dedupe and ids use."""
-        return canonicalize_url(url, self.canonical_drop_params)
+    @classmethod
+    def canonicalize(cls, url: str) -> str:
+        """The one spelling of an article URL that dedupe and ids use (the CMS's rule)."""
+        return cls.urls.canonicalize(url)
 
     # -- start ---------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -179,7 +198,7 @@ class NewsSpider(scrapy.Spider):
     def article_links(self, response: Response) -> list[str]:
         """Absolute article URLs on a list page, in page order, each once."""
         hrefs = response.css(self.list_link_css).getall() if self.list_link_css else []
-        links = [response.urljoin(h.strip()) for h in hrefs if self.article_url_re.search(h)]
+        links = [response.urljoin(h.strip()) for h in hrefs if self.urls.is_article(h)]
         return list(dict.fromkeys(links))
 
     def list_entries(self, response: Response) -> list[ListEntry]:
@@ -190,7 +209,7 @@ class NewsSpider(scrapy.Spider):
         for node in response.css(self.list_item_css):
             day = parse_list_date(" ".join(node.css(self.list_item_date_css).getall()))
             for href in node.css(self.list_item_link_css).getall():
-                if self.article_url_re.search(href):
+                if self.urls.is_article(href):
                     url = response.urljoin(href.strip())
                     entries.setdefault(url, ListEntry(url, day))
         return list(entries.values())
@@ -242,7 +261,7 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsbot/not_an_article")
             self.logger.info("Not an article (%s): %s", reason, response.url)
             return
-        item = ArticleItem(site=self.name, **page.to_dict())
+        item = ArticleItem(site=self.site, **page.to_dict())
         warc = response.meta.get("newsbot_warc") or {}
         item["warc_filename"] = warc.get("filename")
         item["warc_record_id"] = warc.get("record_id")

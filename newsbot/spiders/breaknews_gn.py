@@ -1,9 +1,9 @@
-"""브레이크뉴스 경기남부: family B (Break News CMS), regional edition with English translations."""
+"""브레이크뉴스 경기남부: Break News, regional edition with English translations."""
 
-from newsbot.spiders.families.family_b import FamilyBSpider
+from newsbot.cms.breaknews import BreaknewsSpider
 
 
-class BreaknewsGnSpider(FamilyBSpider):
+class BreaknewsGnSpider(BreaknewsSpider):
     name = "breaknews_gn"
     outlet = "브레이크뉴스 경기남부"
     home_region = "경기도"  # settles shared district names (중구, 광주시 ...): docs/records.md

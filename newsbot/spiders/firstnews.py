@@ -1,9 +1,9 @@
-"""퍼스트신문 (Paju): family D, a gnuboard5 board."""
+"""퍼스트신문 (Paju): a gnuboard5 board."""
 
-from newsbot.spiders.families.family_d import FamilyDSpider
+from newsbot.cms.gnuboard import GnuboardSpider
 
 
-class FirstnewsSpider(FamilyDSpider):
+class FirstnewsSpider(GnuboardSpider):
     name = "firstnews"
     outlet = "퍼스트신문"
     home_region = "경기도 파주시"  # settles shared district names (중구, 광주시 ...): docs/records.md

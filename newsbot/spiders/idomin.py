@@ -1,9 +1,9 @@
-"""경남도민일보 (www.idomin.com): family E, ND Soft."""
+"""경남도민일보 (www.idomin.com): ND Soft."""
 
-from newsbot.spiders.families.family_e import FamilyESpider
+from newsbot.cms.ndsoft import NdsoftSpider
 
 
-class IdominSpider(FamilyESpider):
+class IdominSpider(NdsoftSpider):
     name = "idomin"
     outlet = "경남도민일보"
     home_region = "경상남도"  # settles shared district names (중구, 광주시 ...): docs/records.md

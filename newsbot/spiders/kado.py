@@ -1,9 +1,9 @@
-"""강원도민일보 (www.kado.net): family E, ND Soft."""
+"""강원도민일보 (www.kado.net): ND Soft."""
 
-from newsbot.spiders.families.family_e import FamilyESpider
+from newsbot.cms.ndsoft import NdsoftSpider
 
 
-class KadoSpider(FamilyESpider):
+class KadoSpider(NdsoftSpider):
     name = "kado"
     outlet = "강원도민일보"
     home_region = "강원특별자치도"  # settles shared district names (중구, 광주시 ...): docs/records.md

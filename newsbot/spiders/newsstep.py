@@ -1,9 +1,9 @@
-"""뉴스스텝 (www.newsstep.co.kr): family C (ncode CMS; the family is a guess from page text)."""
+"""뉴스스텝 (www.newsstep.co.kr): the ncode CMS (a guess from page text)."""
 
-from newsbot.spiders.families.family_c import FamilyCSpider
+from newsbot.cms.ncode import NcodeSpider
 
 
-class NewsstepSpider(FamilyCSpider):
+class NewsstepSpider(NcodeSpider):
     name = "newsstep"
     outlet = "뉴스스텝"
     base_url = "http://www.newsstep.co.kr"

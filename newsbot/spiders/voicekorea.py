@@ -1,9 +1,9 @@
-"""보이스코리아 (voicekorea.kr): family A, newer skin (ul.info-text, bullet subtitles, div.fr-view)."""
+"""보이스코리아 (voicekorea.kr): the mcode CMS, newer skin (ul.info-text, bullet subtitles, div.fr-view)."""
 
-from newsbot.spiders.families.family_a import FamilyASpider
+from newsbot.cms.mcode import McodeSpider
 
 
-class VoicekoreaSpider(FamilyASpider):
+class VoicekoreaSpider(McodeSpider):
     name = "voicekorea"
     outlet = "보이스코리아"
     base_url = "http://voicekorea.kr"

@@ -12,6 +12,7 @@ from scrapy.exceptions import IgnoreRequest
 
 from newsbot.component import CrawlerComponent
 from newsbot.state import state_store
+from newsbot.urls import canonical_rule
 
 #: request.meta key the spider sets on article requests: "new" or "recheck"
 ARTICLE_META = "newsbot_article"
@@ -22,8 +23,7 @@ class SkipRecordedMiddleware(CrawlerComponent):
     def process_request(self, request, spider=None):
         if request.meta.get(ARTICLE_META) != "new":
             return None
-        canonicalize = getattr(self.crawler.spider, "canonicalize", None)
-        if canonicalize and state_store(self.crawler).is_recorded(canonicalize(request.url)):
+        if state_store(self.crawler).is_recorded(canonical_rule(self.crawler.spider)(request.url)):
             self.crawler.stats.inc_value("newsbot/skipped_already_recorded")
             raise IgnoreRequest(f"already recorded: {request.url}")
         return None

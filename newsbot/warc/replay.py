@@ -13,6 +13,7 @@ from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
+from newsbot.urls import canonical_rule
 from newsbot.warc import REASON_META_KEY
 from newsbot.warc.reader import ArchiveIndex, log_damage
 
@@ -44,7 +45,7 @@ class ReplayDownloadHandler(BaseDownloadHandler):
     async def download_request(self, request):
         stats = self.crawler.stats
         spider = self.crawler.spider
-        stored = self.index.get(request.url, canonicalize=getattr(spider, "canonicalize", None))
+        stored = self.index.get(request.url, canonicalize=canonical_rule(spider))
         if stored is None:
             stats.inc_value("newsbot/replay/missing")
             logger.warning("Not in the archive, answered 404: %s", request.url)
