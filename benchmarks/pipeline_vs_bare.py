@@ -173,7 +173,7 @@ def crawl(mode: str, site: GeneratedSite, workdir: Path, concurrency: int, overr
 
 def reparse(warc_dir: Path, workdir: Path, timeout: float = 7200) -> dict:
     """``scrapy reparse gginews WARC_DIR``, the command as a user runs it (start-up included;
-    by default one process per usable CPU, see newsbot/commands/reparse_shards.py).  CPU time
+    by default one process per usable CPU, see newsbot/reparse/shards.py).  CPU time
     is the parent's and its children's; peak RSS is the largest single process's."""
     output_dir = workdir / "reparse"
     shutil.rmtree(output_dir, ignore_errors=True)

@@ -7,6 +7,7 @@ A Scrapy add-on (``ADDONS`` in settings) is the documented place for this: it se
 from __future__ import annotations
 
 REPLAY_HANDLER = "newsbot.warc.replay.ReplayDownloadHandler"
+REPLAY_ARCHIVE = "newsbot.warc.replay.ReplayArchive"
 
 
 class NewsbotAddon:
@@ -16,6 +17,7 @@ class NewsbotAddon:
             # "spider" priority: above settings.py's and a spider's own handlers (replay means
             # nothing goes out), still below the command line's -s.
             settings.set("DOWNLOAD_HANDLERS", {"http": REPLAY_HANDLER, "https": REPLAY_HANDLER}, priority="spider")
+            settings.set_in_component_priority_dict("EXTENSIONS", REPLAY_ARCHIVE, 0)
             # "spider" priority: above settings.py, still below the command line's -s.
             settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
             settings.set("DOWNLOAD_DELAY", 0, priority="spider")

@@ -45,6 +45,7 @@ from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
 from newsbot.component import CrawlerComponent
+from newsbot.warc import WARC_META_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -347,13 +348,13 @@ class BrowserMiddleware(CrawlerComponent):
         if not self.archive:
             return response
         location = self._archive(recorder, response)
-        request.meta["newsbot_warc"] = location
+        request.meta[WARC_META_KEY] = location
         return response.replace(flags=[*response.flags, ARCHIVED_FLAG])
 
     def _archive(self, recorder: ExchangeRecorder, response) -> dict:
-        from newsbot.warc.capture import warc_writer  # the crawl's one writer, shared
+        from newsbot.warc.archive import warc_archive  # the crawl's one writer, shared
 
-        writer = warc_writer(self.crawler)
+        writer = warc_archive(self.crawler).writer
         document_location = None
         document = recorder.document()
         for exchange in recorder.exchanges:

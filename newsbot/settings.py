@@ -121,6 +121,12 @@ ITEM_PIPELINES = {
 }
 
 EXTENSIONS = {
+    # The crawl's state store (NEWSBOT_STATE_STORE), shared by spider, pipelines, middlewares
+    "newsbot.state.CrawlState": 0,
+    # The crawl's WARC writer, shared by everything that archives (newsbot/warc/archive.py)
+    "newsbot.warc.archive.WarcArchive": 0,
+    # Each fault logged once per URL and kind (newsbot/faults/__init__.py)
+    "newsbot.faults.FaultLog": 0,
     # A write error (disk full) surfacing as an item error stops the run: newsbot/faults/storage.py
     "newsbot.faults.storage.StorageGuard": 0,
     # No Public Suffix List download at run time (Scrapy's cookies via tldextract): newsbot/faults/offline.py
@@ -132,6 +138,9 @@ EXTENSIONS = {
 }
 
 # -- incremental runs, backfills, resume, report (docs/scheduling.md) ----------------
+# Where the crawl state lives, chosen as Scrapy chooses its scheduler (a class built with
+# from_crawler): SQLite under OUTPUT_DIR/<site>/; a cluster (REDIS_URL) sets the Redis store.
+NEWSBOT_STATE_STORE = "newsbot.state.sqlite.SqliteStateStore"
 NEWSBOT_INCREMENTAL = True       # stop paging once list pages hold nothing new
 NEWSBOT_OVERLAP_PAGES = 1        # ... after this many more pages with nothing new
 NEWSBOT_RECHECK_DAYS = 2         # re-fetch recorded articles this recent (edits become new versions)

@@ -10,7 +10,8 @@ import tracemalloc
 import pytest
 
 from newsbot.warc.digests import DigestIndex
-from newsbot.warc.reader import ArchiveIndex, iter_record_headers, iter_records
+from newsbot.warc.index import ArchiveIndex
+from newsbot.warc.scan import iter_record_headers, iter_records
 from newsbot.warc.writer import RollingWarcWriter
 
 

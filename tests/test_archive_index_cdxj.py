@@ -11,7 +11,7 @@ import zlib
 
 from newsbot.warc import cdxj_path
 from newsbot.warc.digests import DigestIndex
-from newsbot.warc.reader import ArchiveIndex
+from newsbot.warc.index import ArchiveIndex
 from newsbot.warc.writer import RollingWarcWriter
 
 URLS = [f"http://example.test/news/view.php?idx={n}" for n in range(1, 6)]

@@ -25,8 +25,8 @@ import newsbot.output
 from newsbot.addon import NewsbotAddon
 from newsbot.distributed import ClusterKeys
 from newsbot.distributed.merge import merge_outputs
-from newsbot.faults.ledger import FaultLedger
-from newsbot.state.redis import (
+from newsbot.state.ledger import FaultLedger
+from newsbot.distributed.state import (
     ALREADY_RECORDED, CLAIMED, HELD_ELSEWHERE, RedisFaultLedger, RedisStateStore,
 )
 from newsbot.state.sqlite import SqliteStateStore
@@ -160,7 +160,8 @@ def store_for(server: RedisServer, worker_id: str, token: str, run_id: str = "r1
     keys = ClusterKeys("newsbot", SITE)
     client = server.client()
     client.set(keys.worker(worker_id), token, px=60_000)  # a live worker's heartbeat
-    return RedisStateStore(client, SITE, keys, f"{worker_id}|{token}", run_id=run_id)
+    client.set(keys.run, run_id)  # the run this worker joined (its scheduler names it in Redis)
+    return RedisStateStore(client, SITE, keys, f"{worker_id}|{token}")
 
 
 def test_redis_store_has_every_method_of_the_sqlite_store():
@@ -273,10 +274,10 @@ def test_a_worker_that_finds_the_queue_empty_looks_again_within_the_idle_poll(re
 
     from newsbot.distributed.scheduler import IDLE_POLL, ClusterScheduler
 
-    crawler = get_crawler(Spider, {"REDIS_URL": redis_server.url, "NEWSBOT_WORKER_ID": "w1"})
-    spider = Spider(name=SITE)
-    # open() tags this process's output file names with the worker id: not the other tests'
-    monkeypatch.setattr(newsbot.output, "worker_tag", newsbot.output.worker_tag)
+    crawler = get_crawler(Spider, {"REDIS_URL": redis_server.url, "NEWSBOT_WORKER_ID": "w1",
+                                   "ADDONS": {"newsbot.addon.NewsbotAddon": 0}})
+    spider = crawler.spider = Spider(name=SITE)
+    crawler._apply_settings()  # the add-on's cluster settings and extensions, as a crawl applies them
     crawler.engine = crawler._create_engine()  # a real engine, not started: nothing in progress
     scheduler = ClusterScheduler.from_crawler(crawler)
     scheduler.open(spider)

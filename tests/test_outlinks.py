@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from scrapy.http import HtmlResponse
 
-from newsbot.warc import metadata
-from newsbot.warc.metadata import outlinks
+from newsbot.warc.metadata import LinkResolver, outlinks
 
 PAGE = b"""<html><head><base href="http://cdn.test/p/q/"></head><body>
 <a href=" rel.html ">relative, spaces around</a><a href="#top">fragment</a><a href="mailto:x@y.test">mail</a>
@@ -31,18 +30,17 @@ def test_links_in_page_order_each_once_resolved_against_the_base():
     ]
 
 
-def test_site_wide_cache_stays_under_its_bound_and_answers_as_without_it(monkeypatch):
-    monkeypatch.setattr(metadata, "_RESOLVED_MAX", 10)
-    monkeypatch.setattr(metadata, "_resolved_by_origin", {})
-    monkeypatch.setattr(metadata, "_resolved_count", 0)
+def test_site_wide_cache_stays_under_its_bound_and_answers_as_without_it():
+    resolver = LinkResolver(max_values=10)
     for page in range(30):
         links = "".join(f'<a href="/news/view.php?idx={page * 7 + k}">n</a>' for k in range(7))
         body = f'<html><body><a href="/menu">menu</a>{links}<a href="rel{page}.html">r</a></body></html>'
         response = HtmlResponse(f"http://site{page % 3}.test/dir/page", body=body.encode(), encoding="utf-8")
-        found = outlinks(response)
+        found = resolver.outlinks(response)
+        assert found == outlinks(response)  # a fresh resolver, no cache: the same answer
         assert found[0] == (f"http://site{page % 3}.test/menu", "L", "a/@href")
         assert [u for u, _, _ in found[1:8]] == [f"http://site{page % 3}.test/news/view.php?idx={page * 7 + k}"
                                                  for k in range(7)]
         assert found[8] == (f"http://site{page % 3}.test/dir/rel{page}.html", "L", "a/@href")
-        assert sum(map(len, metadata._resolved_by_origin.values())) <= 10
-    assert metadata._resolved_count <= 10
+        assert sum(map(len, resolver.by_origin.values())) <= 10
+    assert resolver.count <= 10

@@ -1,5 +1,5 @@
 """``scrapy reparse`` runs without the components a replay cannot need (request headers,
-cookies, WARC writing: ``REPLAY_IDLE_COMPONENTS`` in newsbot/commands/reparse.py), and its
+cookies, WARC writing: ``REPLAY_IDLE_COMPONENTS`` in newsbot/reparse/__init__.py), and its
 records still equal, field by field, those the live crawl wrote from the same responses,
 also for the responses those components could have touched: gzip-encoded, chunked, with
 cookies, redirected, with a mislabelled charset."""
@@ -80,7 +80,7 @@ def test_reparse_records_equal_the_live_crawl_field_by_field(live, tmp_path):
 def test_browser_middleware_leaves_only_where_no_request_can_need_it(browser_pages, browser_enabled, kept):
     from scrapy.settings import Settings
 
-    from newsbot.commands.reparse import BROWSER_MIDDLEWARE, configure_replay
+    from newsbot.reparse import BROWSER_MIDDLEWARE, configure_replay
     from newsbot.spiders.gginews import GginewsSpider
 
     settings = Settings()

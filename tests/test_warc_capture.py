@@ -18,7 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from newsbot.testing.localsite import LocalSite, Route
 from newsbot.warc.digests import payload_digest
-from newsbot.warc.reader import ArchiveIndex
+from newsbot.warc.index import ArchiveIndex
 
 from .conftest import run_scrapy
 

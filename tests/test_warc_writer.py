@@ -9,7 +9,7 @@ import sys
 from warcio.archiveiterator import ArchiveIterator
 
 from newsbot.warc.digests import DigestIndex, payload_digest
-from newsbot.warc.reader import ArchiveIndex
+from newsbot.warc.index import ArchiveIndex
 from newsbot.warc.writer import RollingWarcWriter
 
 NAME = re.compile(r"^gginews-\d{8}T\d{6}Z-\d{5}\.warc\.gz$")

@@ -32,7 +32,7 @@ def check_replay_source(location: str) -> None:
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
-    from newsbot.warc.reader import ArchiveError, warc_paths
+    from newsbot.warc.scan import ArchiveError, warc_paths
 
     try:
         paths = warc_paths(location)

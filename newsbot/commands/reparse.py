@@ -2,7 +2,7 @@
 
 "We fixed a selector; now fix the last three years of records."  The spider runs exactly
 as in a live crawl (same callbacks, same pipelines), but every request is answered from
-the WARCs (the ``REPLAY_WARC`` handler and :class:`~newsbot.warc.reader.ArchiveIndex`,
+the WARCs (the ``REPLAY_WARC`` handler and :class:`~newsbot.warc.index.ArchiveIndex`,
 the one archive-reading path), and nothing is fetched or archived again:
 
 * its start requests are the archived URLs the spider recognizes as articles
@@ -24,7 +24,7 @@ with the same spider, settings (``-s``) and arguments (``-a``) into its own JSON
 file, as ``scrapy reparse --processes 1`` would; they share the latest view
 (SQLite, WAL), re-exported once they are all done.  The exit status is the worst
 child's; a child that fails is named in one line; Ctrl-C or SIGTERM is passed on to every
-child, which stops as a crawl does (``newsbot/commands/reparse_shards.py``).
+child, which stops as a crawl does (``newsbot/reparse/shards.py``).
 ``--processes 1`` re-parses in this process.
 """
 
@@ -39,128 +39,18 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.commands import BaseRunSpiderCommand
 from scrapy.exceptions import UsageError
-from scrapy.logformatter import LogFormatter
 from scrapy.spiderloader import get_spider_loader
-from scrapy.utils.misc import load_object
 
-from newsbot.commands.crawl import check_output_dir, fail_usage
 from newsbot import exitcodes
+from newsbot.commands.crawl import check_output_dir, fail_usage
 from newsbot.exitcodes import EXIT_STATUS_STAT
-from newsbot.commands.reparse_shards import (Interrupted, ShardAssignment, ShardProcesses, default_processes,
-                                             import_components, usable_cpus, wait_for_shard)
-from newsbot.component import CrawlerComponent
-from newsbot.state import SqliteStateStore
-from newsbot.warc.reader import ArchiveError, ArchiveIndex, log_damage, warc_paths
+from newsbot.reparse import article_urls, configure_replay
+from newsbot.reparse.shards import (Interrupted, ShardAssignment, ShardProcesses, default_processes,
+                                    import_components, usable_cpus, wait_for_shard)
+from newsbot.warc.index import ArchiveIndex
+from newsbot.warc.scan import ArchiveError, log_damage, warc_paths
 
 logger = logging.getLogger(__name__)
-
-
-class PacedStartMiddleware(CrawlerComponent):
-    """Hands the engine the next start request only once the downloader can take it.
-
-    Scrapy reads ``start()`` eagerly while the downloader is busy, so every archived
-    article would sit in the scheduler as a ``Request`` at once (tens of MB for 50,000);
-    paced, the scheduler holds a few and re-parse memory does not grow with the archive.
-    The waiting is Scrapy's documented lazy-start pattern (``needs_backout`` +
-    ``scheduler_empty``).
-    """
-
-    async def process_start(self, start):
-        async for item_or_request in start:
-            yield item_or_request
-            if self.crawler.engine.needs_backout():
-                await self.crawler.signals.wait_for(signals.scheduler_empty)
-
-
-#: Components a re-parse does without (``None`` at command-line priority in every re-parse
-#: process: not called for each article; docs/performance.md).  None of them can change a
-#: record: the first six only shape the outgoing request (headers, cookies, credentials,
-#: proxy, timeout), which the replay handler never reads and, with ``WARC_ENABLED=0``,
-#: nothing archives (Referer stays: without it Scrapy's redirect middlewares warn on every
-#: run); DownloaderStats counts request/response bytes (``downloader/*``, read by no report).
-#: Everything that shapes a response stays: decompression, redirects (and meta refresh),
-#: offsite, faults and charsets, HTTP errors, the browser middleware's counted skips.
-REPLAY_IDLE_COMPONENTS = {
-    "DOWNLOADER_MIDDLEWARES": (
-        "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware",
-        "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware",
-        "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware",
-        "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware",
-        "scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
-        "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware",
-        "scrapy.downloadermiddlewares.stats.DownloaderStats",
-    ),
-}
-#: Components that disable themselves (NotConfigured) in a re-parse, whose WARC_ENABLED is
-#: off: taken out of the component dict, not set to None (Scrapy imports every key of it,
-#: None or not), so that a re-parse does not import the WARC writer's modules at all
-#: (~0.15 s per process: cdxj-indexer and its dependencies).
-REPLAY_WARC_COMPONENTS = {
-    "DOWNLOADER_MIDDLEWARES": "newsbot.warc.capture.WarcCaptureMiddleware",
-    "SPIDER_MIDDLEWARES": "newsbot.warc.metadata.WarcMetadataMiddleware",
-}
-
-
-class QuietLogFormatter(LogFormatter):
-    """Scrapy's log formatter minus its two DEBUG lines per page ("Crawled", "Scraped from")
-    when DEBUG is not logged.  Scrapy formats each of them and makes its log record before
-    the handler drops it by level (~1.5 % of a re-parse); a formatter method that returns
-    None is Scrapy's documented way to log nothing.  Set only above LOG_LEVEL=DEBUG."""
-
-    def crawled(self, request, response, spider):
-        return None
-
-    def scraped(self, item, response, spider):
-        return None
-
-
-#: a no-op in a re-parse of a spider without browser pages (no request carries its meta, no
-#: response its flag): out of the dict, so playwright and Scrapy's HTTP/1.1 handler (TLS,
-#: cryptography) are not imported, ~0.2 s per process
-BROWSER_MIDDLEWARE = "newsbot.browser.BrowserMiddleware"
-
-
-def configure_replay(settings, locations: list[Path], spidercls) -> None:
-    """What every re-parse process runs with (before its components are imported)."""
-    for name, value in {"REPLAY_WARC": [str(p) for p in locations], "WARC_ENABLED": False,
-                        "ROBOTSTXT_OBEY": False}.items():
-        settings.set(name, value, priority="cmdline")
-    for setting in REPLAY_IDLE_COMPONENTS.keys() | REPLAY_WARC_COMPONENTS.keys():
-        components = settings.getdict(setting)
-        # A component the user named in -s (enabled or not) is left as they said.
-        for path in REPLAY_IDLE_COMPONENTS.get(setting, ()):
-            components.setdefault(path, None)
-        components.pop(REPLAY_WARC_COMPONENTS.get(setting), None)
-        if setting == "DOWNLOADER_MIDDLEWARES" and not (spidercls.browser_pages or settings.getbool("BROWSER_ENABLED")):
-            components.pop(BROWSER_MIDDLEWARE, None)
-        if setting == "SPIDER_MIDDLEWARES":
-            # Closest to the engine (Scrapy's own start middleware is 25): nothing buffers after it.
-            components[f"{__name__}.{PacedStartMiddleware.__name__}"] = 10
-        settings.set(setting, components, priority="cmdline")
-    if load_object(settings.get("LOG_FORMATTER")) is LogFormatter and not _debug_logged(settings):
-        settings.set("LOG_FORMATTER", f"{__name__}.{QuietLogFormatter.__name__}", priority="cmdline")
-
-
-def _debug_logged(settings) -> bool:
-    level = settings.get("LOG_LEVEL")
-    if isinstance(level, str):
-        level = int(level) if level.isdigit() else logging.getLevelName(level.upper())
-    return not isinstance(level, int) or level <= logging.DEBUG   # unknown: as Scrapy logs it
-
-
-def article_urls(index: ArchiveIndex, spidercls) -> list[str]:
-    """Archived article URLs for ``spidercls``, archive order, one per canonical URL."""
-    # the CMS's URL rules are class-level: usable before the spider exists
-    rules = spidercls.urls
-    seen, urls = set(), []
-    for url in index.order:
-        if not rules.is_article(url):
-            continue
-        key = rules.canonicalize(url)
-        if key not in seen:
-            seen.add(key)
-            urls.append(url)
-    return urls
 
 
 class Command(BaseRunSpiderCommand):
@@ -194,13 +84,13 @@ class Command(BaseRunSpiderCommand):
         except UsageError as exc:
             self.usage_error = str(exc)   # said by run(), in one line, before anything starts
             return
-        # Forked here, before Scrapy makes the crawler process (reactor, logging): see reparse_shards.
+        # Forked here, before Scrapy makes the crawler process (reactor, logging): see newsbot/reparse/shards.py.
         if self.most_processes > 1:
             # What a shard's crawl imports, imported once here for the children to inherit.
             settings = self.settings.copy()
             configure_replay(settings, [Path(a) for a in args[1:]], spidercls)
             import_components(settings)
-            started = ShardProcesses.start(self.most_processes, args[0])
+            started = ShardProcesses.start(self.most_processes, opts.spargs.get("site") or args[0])
             if isinstance(started, ShardAssignment):
                 self.shard = started
             else:
@@ -231,13 +121,13 @@ class Command(BaseRunSpiderCommand):
             damaged.append(damage)
             log_damage(damage)
 
+        scratch = tempfile.TemporaryDirectory(prefix="newsbot-reparse-")
         if self.shard is not None:
-            # A child: the parent reads the archive (and reports its damage).
-            configure_replay(self.settings, locations, spidercls)
+            # A child: the parent reads the archive (and reports its damage) and saves its index.
+            configure_replay(self.settings, locations, spidercls, index_file=self.shard.index_file)
             # The view is site-wide: one export, by the parent, once every shard is in.
             self.settings.set("LATEST_EXPORT_JSONL", False, priority="cmdline")
             wait_for_shard(self.shard.urls_file, self.shard.parent)
-            index = ArchiveIndex.load(self.shard.index_file)
             urls = self.shard.urls_file.read_text(encoding="utf-8").splitlines()
         else:
             try:
@@ -258,16 +148,13 @@ class Command(BaseRunSpiderCommand):
             finally:
                 if self.shards is not None:
                     self.shards.close()
+            # Read once: the crawl's replay handler opens the saved index (REPLAY_INDEX).
+            index_file = Path(scratch.name) / "archive-index.sqlite3"
+            index.save(index_file)
+            index.close()
+            configure_replay(self.settings, locations, spidercls, index_file=index_file)
 
-        configure_replay(self.settings, locations, spidercls)
         crawler = self._create_crawler(site)
-        crawler._newsbot_replay_index = index              # read once, shared with the replay handler
-        # An empty state re-emits recorded articles.  On disk, not ":memory:": a row per
-        # article (~0.7 KB) would make re-parse memory grow with the archive.
-        scratch = tempfile.TemporaryDirectory(prefix="newsbot-reparse-")
-        crawler._newsbot_state = SqliteStateStore(Path(scratch.name) / "state.sqlite3", site)
-        # Deleted at the end, so there is no crash to survive: no fsync at WAL checkpoints.
-        crawler._newsbot_state.db.execute("PRAGMA synchronous=OFF")
 
         def count_damage(spider):
             if damaged:
@@ -279,8 +166,6 @@ class Command(BaseRunSpiderCommand):
         try:
             self.crawler_process.start()
         finally:
-            crawler._newsbot_state.close()
-            index.close()
             scratch.cleanup()
             if self.shard is not None and crawler.stats is not None:
                 self.shard.stats_file.write_text(json.dumps(crawler.stats.get_stats(), default=str), encoding="utf-8")

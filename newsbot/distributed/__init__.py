@@ -2,9 +2,9 @@
 
 The switch is one setting: when ``REDIS_URL`` is set, :class:`newsbot.addon.NewsbotAddon`
 swaps in :class:`~newsbot.distributed.scheduler.ClusterScheduler` (scrapy-redis's
-scheduler and duplicate filter, with leases so a killed worker loses nothing) and
-:func:`newsbot.state.state_store` returns the Redis state store.  Without it nothing
-here is imported.
+scheduler and duplicate filter, with leases so a killed worker loses nothing), the Redis
+state store (:mod:`newsbot.distributed.state`, as ``NEWSBOT_STATE_STORE``), the claim
+pipeline and the :class:`ClusterWorker` extension.  Without it nothing here is imported.
 
 Every key lives under ``<NEWSBOT_REDIS_PREFIX>:<spider>:`` (see :class:`ClusterKeys`);
 docs/cluster.md describes them and how to run a cluster.
@@ -78,13 +78,23 @@ class WorkerIdentity:
         return f"{self.worker_id}|{self.token}"
 
 
+class ClusterWorker:
+    """Extension: this process's :class:`WorkerIdentity`, one per crawl, shared by the
+    scheduler (leases) and the state store (claims)."""
+
+    def __init__(self, crawler):
+        self.identity = WorkerIdentity(str(crawler.settings["NEWSBOT_WORKER_ID"]), uuid.uuid4().hex)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+
 def worker_identity(crawler) -> WorkerIdentity:
-    identity = getattr(crawler, "_newsbot_worker", None)
-    if identity is None:
-        worker_id = crawler.settings.get("NEWSBOT_WORKER_ID") or f"{socket.gethostname()}-{os.getpid()}"
-        identity = WorkerIdentity(str(worker_id), uuid.uuid4().hex)
-        crawler._newsbot_worker = identity
-    return identity
+    worker = crawler.get_extension(ClusterWorker)
+    if worker is None:
+        raise RuntimeError("cluster mode (REDIS_URL) needs the newsbot.distributed.ClusterWorker extension")
+    return worker.identity
 
 
 class ClusterKeys:
@@ -120,6 +130,11 @@ def configure(settings) -> None:
     "spider" priority: above settings.py, still below a command line ``-s``.
     """
     settings.set("SCHEDULER", "newsbot.distributed.scheduler.ClusterScheduler", priority="spider")
+    settings.set("NEWSBOT_STATE_STORE", "newsbot.distributed.state.RedisStateStore", priority="spider")
+    # The worker's name: in its leases and claims, and in every file it writes (output.file_tag).
+    if not settings.get("NEWSBOT_WORKER_ID"):
+        settings.set("NEWSBOT_WORKER_ID", f"{socket.gethostname()}-{os.getpid()}", priority="spider")
+    settings.set_in_component_priority_dict("EXTENSIONS", ClusterWorker, 0)
     settings.set("DUPEFILTER_CLASS", "newsbot.distributed.scheduler.ClusterDupeFilter", priority="spider")
     # The queue and the run's filter outlive any one worker; the last one out cleans up.
     settings.set("SCHEDULER_PERSIST", True, priority="spider")

@@ -8,7 +8,7 @@ from scrapy.exceptions import DropItem
 
 from newsbot.component import CrawlerComponent
 from newsbot.state import state_store
-from newsbot.state.redis import ALREADY_RECORDED, CLAIMED
+from newsbot.distributed.state import ALREADY_RECORDED, CLAIMED
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ class ClaimPipeline(CrawlerComponent):
 
     The dedupe pipeline's look at the store and the final mark are far apart; between
     them two workers could both decide "new".  The claim closes that gap atomically in
-    Redis (:meth:`newsbot.state.redis.RedisStateStore.claim`).
+    Redis (:meth:`newsbot.distributed.state.RedisStateStore.claim`).
     """
 
     def process_item(self, item):

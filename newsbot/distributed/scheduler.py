@@ -30,7 +30,6 @@ not (and what this module adds, in the scheduler slot Scrapy made for it):
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 
 from redis.exceptions import RedisError
@@ -43,7 +42,6 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
-import newsbot.output
 from newsbot.distributed import (
     DEFAULT_WORKER_TTL, ClusterKeys, cluster_enabled, redis_address, redis_client, worker_identity,
 )
@@ -186,8 +184,6 @@ class ClusterScheduler(Scheduler):
             raise UsageError(f"REDIS_URL: no Redis at {redis_address(self.server)} ({exc})") from None
         self.spider = spider
         self.keys = ClusterKeys.from_settings(self.crawler.settings, spider.name)
-        # Files written on different machines must not share a name (merge, CDXJ).
-        newsbot.output.worker_tag = re.sub(r"[^A-Za-z0-9_.]+", "_", self.identity.worker_id)
         self.queue = load_object(self.queue_cls)(
             server=self.server, spider=spider, key=self.keys.requests, serializer=self.serializer
         )
@@ -200,7 +196,6 @@ class ClusterScheduler(Scheduler):
             self.server.set(self.keys.run, uuid.uuid4().hex, nx=True)
             run_id = self.server.get(self.keys.run)
         self.run_id = run_id.decode()
-        self.crawler._newsbot_run_id = self.run_id  # the state store's open walk is per run
         self.df = ClusterDupeFilter(
             self.server, self.keys.dupefilter(self.run_id),
             debug=self.crawler.settings.getbool("DUPEFILTER_DEBUG"),

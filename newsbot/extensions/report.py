@@ -28,7 +28,7 @@ from scrapy.utils.asyncio import create_looping_call
 
 from newsbot import exitcodes
 from newsbot.exitcodes import request_exit_status
-from newsbot.output import create_unique, site_dir
+from newsbot.output import create_unique, file_tag, site_dir, site_of
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class CrawlReport:
         else:
             mode = "backfill" if since or until else "incremental"
         return {
-            "site": spider.name,
+            "site": site_of(spider),
             "outlet": getattr(spider, "outlet", "") or None,
             "finish_reason": reason,
             "mode": mode,
@@ -184,7 +184,7 @@ class CrawlReport:
 
     def write(self, report: dict) -> None:
         fd, self.path = create_unique(site_dir(self.crawler.settings, report["site"], "reports"),
-                                      report["site"], ".json")
+                                      report["site"], ".json", tag=file_tag(self.crawler.settings))
         try:
             data = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
             os.write(fd, data)  # one write: the file is whole or absent

@@ -14,7 +14,8 @@ import logging
 from scrapy import Request
 from scrapy.http.request import NO_CALLBACK
 
-from newsbot.faults.ledger import fault_ledger
+from newsbot.component import CrawlerComponent
+from newsbot.state import fault_ledger
 from newsbot.urls import canonical_rule
 
 logger = logging.getLogger(__name__)
@@ -39,17 +40,36 @@ def original_url(request: Request) -> str:
     return (request.meta.get("redirect_urls") or [request.url])[0]
 
 
+class FaultLog(CrawlerComponent):
+    """Extension: what this crawl has logged, so each fault is one line per URL and kind."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.logged: set[tuple[str, str]] = set()
+
+    def first_time(self, kind: str, url: str) -> bool:
+        """True the first time ``kind`` is seen on ``url`` in this crawl."""
+        if (kind, url) in self.logged:
+            return False
+        self.logged.add((kind, url))
+        return True
+
+
+def first_time(crawler, kind: str, url: str) -> bool:
+    """:meth:`FaultLog.first_time` of the crawl's log (always True without the extension)."""
+    log = crawler.get_extension(FaultLog)
+    return log is None or log.first_time(kind, url)
+
+
 def record_fault(crawler, request: Request, kind: str, detail: str, *, gone: bool = False) -> None:
     """Count, log (once per URL and kind) and, for an article, remember a fault."""
     url = original_url(request)
     stats = crawler.stats
     stats.inc_value(f"{STAT_PREFIX}/{kind}")
     stats.inc_value(f"{STAT_PREFIX}/count")
-    logged = crawler.__dict__.setdefault("_newsbot_faults_logged", set())
     spider = crawler.spider
     article = is_article_request(request, spider)
-    if (kind, url) not in logged:
-        logged.add((kind, url))
+    if first_time(crawler, kind, url):
         if article and gone:
             consequence = "recorded as gone, not requested again"
         elif article:

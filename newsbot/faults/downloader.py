@@ -34,8 +34,9 @@ from scrapy.utils.response import response_status_message
 from twisted.internet.task import deferLater
 
 from newsbot.component import CrawlerComponent
-from newsbot.faults import GONE_STATUSES, is_article_request, is_internal_request, original_url, record_fault
-from newsbot.faults.ledger import fault_ledger
+from newsbot.faults import (GONE_STATUSES, first_time, is_article_request, is_internal_request, original_url,
+                            record_fault)
+from newsbot.state import fault_ledger
 from newsbot.urls import canonical_rule
 
 logger = logging.getLogger(__name__)
@@ -218,9 +219,7 @@ class FaultMiddleware(CrawlerComponent):
         else:
             return response
         self.crawler.stats.inc_value("newsbot/faults/charset_mismatch")
-        logged = self.crawler.__dict__.setdefault("_newsbot_faults_logged", set())
-        if ("charset_mismatch", response.url) not in logged:
-            logged.add(("charset_mismatch", response.url))
+        if first_time(self.crawler, "charset_mismatch", response.url):
             logger.warning("Fault charset_mismatch on %s: declared %s, decoded as %s (recovered)",
                            response.url, declared, actual)
         return response.replace(encoding=actual)

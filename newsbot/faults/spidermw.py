@@ -10,10 +10,9 @@ or has failed ``FAULTS_RETRY_RUNS`` times.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-
 from newsbot.component import CrawlerComponent
-from newsbot.faults.ledger import fault_ledger
+from newsbot.output import site_dir, site_of
+from newsbot.state import DEFAULT_STATE_STORE, fault_ledger
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +27,9 @@ class RetryFailedArticlesMiddleware(CrawlerComponent):
         # "-a urls=" means exactly these articles; a first run has no store to read.
         if getattr(spider, "article_urls", None) or not hasattr(spider, "article_request"):
             return []
-        path = Path(self.crawler.settings.get("OUTPUT_DIR")) / spider.name / "state.sqlite3"
-        if not path.exists():
-            return []
+        if self.crawler.settings.get("NEWSBOT_STATE_STORE") == DEFAULT_STATE_STORE and not (
+                site_dir(self.crawler.settings, site_of(spider)) / "state.sqlite3").exists():
+            return []  # a first run: no store to read (and none created just to read it)
         return fault_ledger(self.crawler).failed_urls(self.max_attempts)
 
     async def process_start(self, start):

@@ -25,14 +25,11 @@ CLOSE_REASON = "storage_error"
 
 
 def storage_failed(crawler, target, exc: BaseException) -> None:
-    """Log once, count, and close the spider; later calls only count."""
-    crawler.stats.inc_value("newsbot/storage_errors")
-    if crawler.__dict__.get("_newsbot_storage_failed"):
-        return
-    crawler._newsbot_storage_failed = True
-    request_exit_status(crawler.stats, exitcodes.STORAGE)
-    logger.error("Storage error, stopping the run: cannot write %s: %s", target, exc)
-    deferred_from_coro(crawler.engine.close_spider_async(reason=CLOSE_REASON))
+    """Log once, count, and close the spider (:meth:`StorageGuard.failed`)."""
+    guard = crawler.get_extension(StorageGuard)
+    if guard is None:
+        raise exc  # no guard enabled: the error is Scrapy's to report
+    guard.failed(target, exc)
 
 
 def storage_guarded(crawler, write):
@@ -56,12 +53,25 @@ def is_storage_error(exc: BaseException) -> bool:
 
 
 class StorageGuard(CrawlerComponent):
-    """Extension: an item whose pipeline failed with a storage error stops the run."""
+    """Extension: the one place a storage error stops the run (writers call
+    :func:`storage_failed`; an item whose pipeline failed with one is caught here)."""
 
     def __init__(self, crawler):
         super().__init__(crawler)
+        self.stopped = False
         crawler.signals.connect(self.item_error, signal=signals.item_error)
+
+    def failed(self, target, exc: BaseException) -> None:
+        """Log once, count, and close the spider; later calls only count."""
+        crawler = self.crawler
+        crawler.stats.inc_value("newsbot/storage_errors")
+        if self.stopped:
+            return
+        self.stopped = True
+        request_exit_status(crawler.stats, exitcodes.STORAGE)
+        logger.error("Storage error, stopping the run: cannot write %s: %s", target, exc)
+        deferred_from_coro(crawler.engine.close_spider_async(reason=CLOSE_REASON))
 
     def item_error(self, item, response, spider, failure):
         if is_storage_error(failure.value):
-            storage_failed(self.crawler, "the state store or an output file", failure.value)
+            self.failed("the state store or an output file", failure.value)

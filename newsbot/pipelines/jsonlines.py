@@ -19,7 +19,7 @@ from scrapy.exceptions import DropItem
 
 from newsbot.component import CrawlerComponent
 from newsbot.faults.storage import storage_failed
-from newsbot.output import create_unique, site_dir
+from newsbot.output import create_unique, file_tag, site_dir, site_of
 
 #: key order of every record; fields an item lacks are written as null
 RECORD_FIELDS = (
@@ -45,10 +45,13 @@ class JsonLinesPipeline(CrawlerComponent):
         self.path = None
         self.max_size = crawler.settings.getint("JSONL_MAX_SIZE")
         self.size = 0
+        #: (item, its JSON line) of the record written last: the latest view stores these same bytes
+        self.last_written: tuple[object, str] | None = None
 
     def _open(self):
-        site = self.crawler.spider.name
-        self.fd, self.path = create_unique(site_dir(self.crawler.settings, site, "jsonl"), site, ".jsonl")
+        site = site_of(self.crawler.spider)
+        self.fd, self.path = create_unique(site_dir(self.crawler.settings, site, "jsonl"), site, ".jsonl",
+                                           tag=file_tag(self.crawler.settings))
         self.size = 0
         self.crawler.stats.inc_value("newsbot/jsonl_files")
 
@@ -67,8 +70,7 @@ class JsonLinesPipeline(CrawlerComponent):
             storage_failed(self.crawler, self.path, exc)
             raise DropItem(f"not written: {exc}", log_level="DEBUG") from exc
         self.crawler.stats.inc_value("newsbot/items_written")
-        # The latest view stores these same bytes (newsbot/pipelines/latest.py): serialized once.
-        self.crawler._newsbot_written_record = (item, text)
+        self.last_written = (item, text)  # serialized once (newsbot/pipelines/latest.py)
         self.size += written
         if self.max_size and self.size >= self.max_size:
             self.close_spider()  # rotate: the next record starts a new file

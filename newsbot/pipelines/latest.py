@@ -10,25 +10,28 @@ from scrapy.exceptions import NotConfigured
 
 from newsbot.component import CrawlerComponent
 from newsbot.latest import LatestView
-from newsbot.output import site_dir
-from newsbot.pipelines.jsonlines import record_json
+from newsbot.output import site_dir, site_of
+from newsbot.pipelines.jsonlines import JsonLinesPipeline, record_json
 
 logger = logging.getLogger(__name__)
-
-
-def written_record(crawler, item) -> str:
-    """The JSON Lines pipeline's line for ``item`` if it just wrote it (the record is final
-    once written: later pipelines only store it), else ``item`` serialized now."""
-    written = getattr(crawler, "_newsbot_written_record", None)
-    if written is not None and written[0] is item:
-        return written[1]
-    return record_json(item)
 
 
 class LatestViewPipeline(CrawlerComponent):
     def __init__(self, crawler):
         super().__init__(crawler)
         self.view: LatestView | None = None
+        self.jsonlines: JsonLinesPipeline | None = None
+
+    def open_spider(self):
+        self.jsonlines = self.crawler.get_item_pipeline(JsonLinesPipeline)
+
+    def written_record(self, item) -> str:
+        """The JSON Lines pipeline's line for ``item`` if it just wrote it (the record is final
+        once written: later pipelines only store it), else ``item`` serialized now."""
+        written = self.jsonlines.last_written if self.jsonlines is not None else None
+        if written is not None and written[0] is item:
+            return written[1]
+        return record_json(item)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -38,8 +41,8 @@ class LatestViewPipeline(CrawlerComponent):
 
     def process_item(self, item):
         if self.view is None:
-            self.view = LatestView(site_dir(self.crawler.settings, self.crawler.spider.name) / "latest.sqlite3")
-        text = written_record(self.crawler, item)  # the same bytes as the JSON Lines record
+            self.view = LatestView(site_dir(self.crawler.settings, site_of(self.crawler.spider)) / "latest.sqlite3")
+        text = self.written_record(item)  # the same bytes as the JSON Lines record
         self.view.upsert(ItemAdapter(item), text)
         self.crawler.stats.inc_value("newsbot/latest/upserts")
         return item

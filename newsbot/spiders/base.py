@@ -38,6 +38,7 @@ from newsbot.spiders.walk import ListEntry, ListWalk, PagePlan, backfill_range, 
 from newsbot.state import state_store
 from newsbot.state.middleware import ARTICLE_META
 from newsbot.urls import ArticleUrls, is_http_url
+from newsbot.warc import WARC_META_KEY
 
 # Scrapyd passes _job (and sometimes _version/settings) to every spider.
 SCHEDULER_ARGS = frozenset({"_job", "_version", "settings"})
@@ -262,7 +263,7 @@ class NewsSpider(scrapy.Spider):
             self.logger.info("Not an article (%s): %s", reason, response.url)
             return
         item = ArticleItem(site=self.site, **page.to_dict())
-        warc = response.meta.get("newsbot_warc") or {}
+        warc = response.meta.get(WARC_META_KEY) or {}
         item["warc_filename"] = warc.get("filename")
         item["warc_record_id"] = warc.get("record_id")
         yield item

@@ -1,34 +1,56 @@
 """Per-site crawl state: which articles are recorded, in which version, how far lists were walked.
 
-Embedded by default (:class:`~newsbot.state.sqlite.SqliteStateStore`, a file under
-``OUTPUT_DIR/<site>/``).  One store per crawl, shared by the spider and the pipelines
-through :func:`state_store`, closed when the engine stops (after every ``spider_closed``
-handler has had its say).
+One store per crawl, owned by the :class:`CrawlState` extension and shared through it by
+the spider, the pipelines and the middlewares (:func:`state_store`), opened on first use
+and closed when the engine stops (after every ``spider_closed`` handler has had its say).
+Which store is a setting, as Scrapy chooses its scheduler: ``NEWSBOT_STATE_STORE``, by
+default :class:`~newsbot.state.sqlite.SqliteStateStore` (a file under
+``OUTPUT_DIR/<site>/``); a cluster (``REDIS_URL``) sets the Redis store of
+:mod:`newsbot.distributed.state`.  A store class is built with ``from_crawler(crawler)``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from scrapy import signals
+from scrapy.utils.misc import build_from_crawler, load_object
 
+from newsbot.component import CrawlerComponent
 from newsbot.state.sqlite import SqliteStateStore
 
-__all__ = ["SqliteStateStore", "state_store"]
+__all__ = ["CrawlState", "DEFAULT_STATE_STORE", "SqliteStateStore", "fault_ledger", "state_store"]
+
+#: settings.py's NEWSBOT_STATE_STORE
+DEFAULT_STATE_STORE = "newsbot.state.sqlite.SqliteStateStore"
 
 
-def state_store(crawler) -> SqliteStateStore:
-    """The crawl's store, opened on first use."""
-    store = getattr(crawler, "_newsbot_state", None)
-    if store is None:
-        site = crawler.spider.name
-        if crawler.settings.get("REDIS_URL"):  # one store for a cluster's workers: docs/cluster.md
-            from newsbot.state.redis import RedisStateStore
+class CrawlState(CrawlerComponent):
+    """Extension: the crawl's state store (``NEWSBOT_STATE_STORE``), opened on first use."""
 
-            store = RedisStateStore.from_crawler(crawler)
-        else:
-            path = Path(crawler.settings.get("OUTPUT_DIR")) / site / "state.sqlite3"
-            store = SqliteStateStore(path, site)
-        crawler._newsbot_state = store
-        crawler.signals.connect(store.close, signal=signals.engine_stopped, weak=False)
-    return store
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self._store = None
+        crawler.signals.connect(self.close, signal=signals.engine_stopped)
+
+    @property
+    def store(self):
+        if self._store is None:
+            store_cls = load_object(self.crawler.settings["NEWSBOT_STATE_STORE"])
+            self._store = build_from_crawler(store_cls, self.crawler)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def state_store(crawler):
+    """The crawl's store (:class:`CrawlState` must be among the ``EXTENSIONS``)."""
+    extension = crawler.get_extension(CrawlState)
+    if extension is None:
+        raise RuntimeError("newsbot.state.CrawlState is not among the enabled EXTENSIONS")
+    return extension.store
+
+
+def fault_ledger(crawler):
+    """Articles whose fetch failed, kept by the crawl's store (docs/faults.md)."""
+    return state_store(crawler).fault_ledger()

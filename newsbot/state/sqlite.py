@@ -21,6 +21,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from newsbot.dbfile import open_db
+from newsbot.output import site_dir, site_of
+from newsbot.state.ledger import FaultLedger
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -71,6 +73,19 @@ class SqliteStateStore:
             if column not in present:
                 self.db.execute(f"ALTER TABLE articles ADD COLUMN {column} {declaration}")
         self.closed = False
+        self._ledger: FaultLedger | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler) -> SqliteStateStore:
+        """The site's store: ``OUTPUT_DIR/<site>/state.sqlite3``."""
+        site = site_of(crawler.spider)
+        return cls(site_dir(crawler.settings, site) / "state.sqlite3", site)
+
+    def fault_ledger(self) -> FaultLedger:
+        """Articles whose fetch failed, in this same file (newsbot/state/ledger.py)."""
+        if self._ledger is None:
+            self._ledger = FaultLedger(self.db)
+        return self._ledger
 
     # -- articles ----------------------------------------------------------------
     def is_recorded(self, canonical_url: str) -> bool:

@@ -1,10 +1,26 @@
 """The archive of record: WARC files written with warcio, and read back for replay.
 
-* :mod:`newsbot.warc.writer`  - rolling ``.warc.gz`` files, one gzip member per record
-* :mod:`newsbot.warc.capture` - downloader middleware that archives every response as received
-* :mod:`newsbot.warc.reader`  - the one path that reads archives (replay and re-parse)
-* :mod:`newsbot.warc.replay`  - download handler answering requests from archives
+Writing:
+
+* :mod:`newsbot.warc.writer`   - rolling ``.warc.gz`` files, one gzip member per record, revisits
+* :mod:`newsbot.warc.archive`  - the crawl's one writer (an extension every archiving component finds)
+* :mod:`newsbot.warc.capture`  - downloader middleware that archives every response as received
+* :mod:`newsbot.warc.metadata` - spider middleware: a metadata record per article
+* :mod:`newsbot.warc.digests`  - payloads already archived (the basis of revisits)
+* :mod:`newsbot.warc.handler`  - the HTTP/1.1 download handler keeping the reason phrase
+
+Reading:
+
+* :mod:`newsbot.warc.scan`     - WARC files record by record, surviving damage
+* :mod:`newsbot.warc.cdxj`     - the CDXJ index beside each WARC, written and read back
+* :mod:`newsbot.warc.index`    - URL -> latest response record across files (replay, re-parse)
+* :mod:`newsbot.warc.replay`   - download handler answering requests from archives
 """
+
+#: request/response meta key where the capture puts the WARC record of a response:
+#: ``{"filename", "record_id", "offset", "length", "revisit"}`` (read by the spider for the
+#: record's WARC pointer, and by the metadata record)
+WARC_META_KEY = "newsbot_warc"
 
 #: request meta key carrying the status line's reason phrase (set by the live handler and by
 #: replay, read by the WARC capture); here, so replay need not import the HTTP/1.1 handler

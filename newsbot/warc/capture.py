@@ -15,15 +15,12 @@ import logging
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-import newsbot
+from newsbot.component import CrawlerComponent
 from newsbot.faults.storage import storage_guarded
-from newsbot.output import site_dir
-from newsbot.warc import REASON_META_KEY
-from newsbot.warc.digests import DigestIndex
-from newsbot.warc.writer import RollingWarcWriter
+from newsbot.warc import REASON_META_KEY, WARC_META_KEY
+from newsbot.warc.archive import warc_archive
 
 logger = logging.getLogger(__name__)
 
@@ -55,46 +52,12 @@ def request_target(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-def warc_writer(crawler) -> RollingWarcWriter:
-    """The crawl's writer, opened on first use (capture and metadata records share it)."""
-    writer = getattr(crawler, "_newsbot_warc_writer", None)
-    if writer is None:
-        settings, spider = crawler.settings, crawler.spider
-        directory = site_dir(settings, spider.name, "warc")
-        digests = None
-        if settings.getbool("WARC_REVISITS", True):
-            digests = DigestIndex(directory / "digests.sqlite3")
-            digests.catch_up(directory)  # what a killed run wrote but did not index
-        writer = RollingWarcWriter(
-            directory,
-            spider.name,
-            max_size=settings.getint("WARC_MAX_SIZE"),
-            compress_level=settings.getint("WARC_COMPRESS_LEVEL"),
-            digests=digests,
-            cdxj=settings.getbool("WARC_CDXJ", True),
-            warcinfo={
-                "software": f"newsbot/{newsbot.__version__}",
-                "format": "WARC File Format 1.1",
-                "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
-                "isPartOf": spider.name,
-                "http-header-user-agent": settings.get("USER_AGENT"),
-                "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-            },
-        )
-        crawler._newsbot_warc_writer = writer
-    return writer
-
-
-class WarcCaptureMiddleware:
+class WarcCaptureMiddleware(CrawlerComponent):
     def __init__(self, crawler):
         if not crawler.settings.getbool("WARC_ENABLED", True):
             raise NotConfigured
-        self.crawler = crawler
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
+        super().__init__(crawler)
+        self.archive = warc_archive(crawler)
 
     def process_response(self, request, response, spider=None):
         if "newsbot_browser_archived" in response.flags:
@@ -113,7 +76,7 @@ class WarcCaptureMiddleware:
         request_headers = header_pairs(request.headers)
         if not any(k.lower() == "host" for k, _ in request_headers):
             request_headers.insert(0, ("Host", parts.netloc))
-        writer = warc_writer(self.crawler)
+        writer = self.archive.writer
         location = storage_guarded(self.crawler, writer.capture)(  # disk full: stop the run
             url=response.url,
             method=request.method,
@@ -127,16 +90,9 @@ class WarcCaptureMiddleware:
             body=response.body,
             ip_address=str(response.ip_address) if response.ip_address else None,
         )
-        request.meta["newsbot_warc"] = location
+        request.meta[WARC_META_KEY] = location
         stats = self.crawler.stats
         stats.set_value("newsbot/warc_records", writer.records_written)
         stats.set_value("newsbot/warc_bytes", writer.bytes_written)
         stats.set_value("newsbot/warc_revisits", writer.revisits_written)
         return response
-
-    def spider_closed(self, spider):
-        writer = getattr(self.crawler, "_newsbot_warc_writer", None)
-        if writer is not None:
-            writer.close()
-            if writer.digests is not None:
-                writer.digests.close()

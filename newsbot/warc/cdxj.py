@@ -1,4 +1,5 @@
-"""A CDXJ index beside each finished WARC: ``<name>.warc.gz`` -> ``<name>.cdxj``.
+"""A CDXJ index beside each finished WARC: ``<name>.warc.gz`` -> ``<name>.cdxj``: written
+(:class:`CdxjLines`, :func:`write_cdxj`) and read back (:func:`iter_cdxj_positions`).
 
 The lines are those cdxj-indexer (the indexer pywb's tooling uses) writes with
 ``--sort --post-append``, one index per WARC file so concurrent processes never share an
@@ -18,10 +19,9 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
-import surt
-from cdxj_indexer.main import SortingWriter, write_cdx_index
 from warcio.timeutils import iso_date_to_timestamp
 
 from newsbot.warc import cdxj_path
@@ -34,6 +34,8 @@ _MIME_END = re.compile(r"[;\s]")   # cdxj-indexer's RE_SPACE: "text/html; charse
 
 def write_cdxj(warc_path: Path) -> Path:
     """Index ``warc_path``; the index appears whole (written aside, then renamed)."""
+    from cdxj_indexer.main import write_cdx_index
+
     target = cdxj_path(warc_path)
     partial = target.with_name(target.name + ".part")
     with partial.open("w", encoding="utf-8") as out:
@@ -42,10 +44,20 @@ def write_cdxj(warc_path: Path) -> Path:
     return target
 
 
+def _surt(url: str) -> str:
+    import surt
+
+    return surt.surt(url)
+
+
 class CdxjLines:
     """The CDXJ lines of one WARC file, collected as its records are appended."""
 
     def __init__(self, warc_path: Path):
+        # Imported here, by writers only: readers of a CDXJ (the archive index, a re-parse)
+        # need neither cdxj-indexer nor surt (~0.15 s of imports per process).
+        from cdxj_indexer.main import SortingWriter
+
         self.warc_path = Path(warc_path)
         self.exact = True     # False: some record needs cdxj-indexer itself (see the module docstring)
         self._sorter = SortingWriter(None, SORT_BUFFER_CHARS)
@@ -78,7 +90,7 @@ class CdxjLines:
             entry["status"] = record.http_headers.get_statuscode()
         entry.update(digest=digest, length=str(length), offset=str(offset), filename=self.warc_path.name)
         try:
-            key = surt.surt(url)
+            key = _surt(url)
         except Exception:  # cdxj-indexer keys an unparsable URL by itself
             key = url
         self._sorter.write(f"{key} {iso_date_to_timestamp(headers.get_header('WARC-Date'))} {json.dumps(entry)}\n")
@@ -94,3 +106,40 @@ class CdxjLines:
             self._sorter.flush()
         os.replace(partial, target)
         return target
+
+
+# -- reading ---------------------------------------------------------------------
+class CdxjUnusable(Exception):
+    """The CDXJ index beside a WARC cannot stand in for reading it (see :func:`iter_cdxj_positions`)."""
+
+
+def iter_cdxj_positions(path: Path) -> Iterator[tuple[int, int, str, bool, str | None]]:
+    """``path``'s response and revisit records from the CDXJ index beside it (sorted by URL,
+    as CDXJ is): (offset, member length, URL, is revisit, payload digest).
+
+    Raises :class:`CdxjUnusable`, at once or at the entry that shows it, when that index
+    cannot stand in for reading the WARC: none there, older than the WARC (written before
+    the file last changed), naming another file, pointing past the file's end, or holding
+    an entry that is neither an HTTP response nor a revisit (cdxj-indexer also lists
+    ``resource`` and ``metadata`` records, which an index of responses must not take for one).
+    """
+    index = cdxj_path(path)
+    try:
+        warc_stat, index_stat = path.stat(), index.stat()
+    except OSError as exc:
+        raise CdxjUnusable(str(exc)) from None
+    if index_stat.st_mtime_ns < warc_stat.st_mtime_ns:
+        raise CdxjUnusable(f"{index.name} is older than the WARC")
+    try:
+        with index.open(encoding="utf-8") as lines:
+            for line in lines:
+                entry = json.loads(line.split(" ", 2)[2])
+                offset, length = int(entry["offset"]), int(entry["length"])
+                revisit = entry.get("mime") == "warc/revisit"
+                if (entry.get("filename") != path.name or offset < 0 or length <= 0
+                        or offset + length > warc_stat.st_size or not (revisit or "status" in entry)):
+                    raise CdxjUnusable(f"{index.name}: an entry this index cannot use: {line[:200]!r}")
+                digest = entry.get("digest")
+                yield offset, length, entry["url"], revisit, digest if digest not in ("", "-") else None
+    except (OSError, ValueError, IndexError, KeyError, TypeError, AttributeError) as exc:
+        raise CdxjUnusable(f"{index.name}: {exc}") from None

@@ -84,7 +84,7 @@ class DigestIndex:
         process's current one: indexing records that exist is harmless).  Each file is
         read once per size it is seen at.
         """
-        from newsbot.warc.reader import iter_record_headers
+        from newsbot.warc.scan import iter_record_headers
 
         added = 0
         for path in sorted(Path(directory).glob("*.warc.gz")):

@@ -3,7 +3,7 @@
 A spider middleware, because only there are the response (its links) and the item the
 callback made from it (its fields) seen together.  The record ``WARC-Refers-To`` (and is
 ``WARC-Concurrent-To``) the article's response record, whose id the capture middleware
-put in ``response.meta["newsbot_warc"]``.  Format: ``application/warc-fields``, outlinks
+put in ``response.meta[WARC_META_KEY]``.  Format: ``application/warc-fields``, outlinks
 as Heritrix writes them (``outlink: URL L a/@href``; ``E`` for embeds).
 """
 
@@ -17,7 +17,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy.utils.response import get_base_url
 
-from newsbot.warc.capture import warc_writer
+from newsbot.warc import WARC_META_KEY
+from newsbot.warc.archive import warc_archive
 
 #: fields a page object must find (the same ones normalization warns about)
 REQUIRED_RAW_FIELDS = {"title": "title", "published_at": "published_at_raw", "body": "body"}
@@ -28,11 +29,48 @@ _LINK_BY_TAG = {"a": ("href", "L", "a/@href"), "area": ("href", "L", "area/@href
 _NOT_A_LINK = ("javascript:", "mailto:", "#")
 _SITE_WIDE = ("/", "http://", "https://")   # resolves the same against any page of the host
 
-#: origin -> {attribute value as written -> absolute URL, "" for not a link}, for the values
-#: that do not depend on the page (the site-wide menu, sidebars): each resolved once per site.
-_resolved_by_origin: dict[str, dict[str, str]] = {}
-_RESOLVED_MAX = 8192   # values held at most, all hosts together (then the cache starts over)
-_resolved_count = 0
+#: values held at most per middleware, all hosts together (then the cache starts over)
+RESOLVED_MAX = 8192
+
+
+class LinkResolver:
+    """Absolute URLs of link attributes, the page-independent ones (the site-wide menu,
+    sidebars) resolved once per site: per origin, {attribute value as written -> absolute
+    URL, "" for not a link}, bounded by :data:`RESOLVED_MAX`."""
+
+    def __init__(self, max_values: int = RESOLVED_MAX):
+        self.max_values = max_values
+        self.by_origin: dict[str, dict[str, str]] = {}
+        self.count = 0
+
+    def outlinks(self, response) -> list[tuple[str, str, str]]:
+        """(absolute URL, hop type, source) for each link of the page, in page order, each once."""
+        # Walks the lxml tree the response already parsed (a per-element XPath for the tag
+        # name and response.urljoin per link cost ~20 ms on a page of 300 links, several
+        # times the fetch), and resolves the site-wide menu links once per site, not once
+        # per page (docs/performance.md).
+        base = get_base_url(response)
+        origin = urljoin(base, "/")
+        resolved = self.by_origin.setdefault(origin, {})
+        links: dict[str, tuple[str, str, str]] = {}   # insertion order: page order, first occurrence kept
+        for element in response.selector.root.iter(*_LINK_BY_TAG):
+            attribute, hop, source = _LINK_BY_TAG[element.tag]
+            raw = element.get(attribute)
+            if raw is None:
+                continue
+            url = resolved.get(raw)
+            if url is None:
+                url, site_wide = _resolve(raw, origin, base)
+                if site_wide:
+                    if self.count >= self.max_values:
+                        self.by_origin.clear()
+                        self.count = 0
+                        resolved = self.by_origin.setdefault(origin, {})
+                    resolved[raw] = url
+                    self.count += 1
+            if url and url not in links:
+                links[url] = (url, hop, source)
+        return list(links.values())
 
 
 def _resolve(raw: str, origin: str, base: str) -> tuple[str, bool]:
@@ -46,34 +84,8 @@ def _resolve(raw: str, origin: str, base: str) -> tuple[str, bool]:
 
 
 def outlinks(response) -> list[tuple[str, str, str]]:
-    """(absolute URL, hop type, source) for each link of the page, in page order, each once."""
-    # Walks the lxml tree the response already parsed (a per-element XPath for the tag name
-    # and response.urljoin per link cost ~20 ms on a page of 300 links, several times the
-    # fetch), and resolves the site-wide menu links once per site, not once per page
-    # (docs/performance.md).
-    global _resolved_count
-    base = get_base_url(response)
-    origin = urljoin(base, "/")
-    resolved = _resolved_by_origin.setdefault(origin, {})
-    links: dict[str, tuple[str, str, str]] = {}   # insertion order: page order, first occurrence kept
-    for element in response.selector.root.iter(*_LINK_BY_TAG):
-        attribute, hop, source = _LINK_BY_TAG[element.tag]
-        raw = element.get(attribute)
-        if raw is None:
-            continue
-        url = resolved.get(raw)
-        if url is None:
-            url, site_wide = _resolve(raw, origin, base)
-            if site_wide:
-                if _resolved_count >= _RESOLVED_MAX:
-                    _resolved_by_origin.clear()
-                    _resolved_count = 0
-                    resolved = _resolved_by_origin.setdefault(origin, {})
-                resolved[raw] = url
-                _resolved_count += 1
-        if url and url not in links:
-            links[url] = (url, hop, source)
-    return list(links.values())
+    """The links of one page (a fresh :class:`LinkResolver`; the middleware keeps one per crawl)."""
+    return LinkResolver().outlinks(response)
 
 
 def extraction_summary(item) -> dict:
@@ -94,6 +106,8 @@ class WarcMetadataMiddleware(BaseSpiderMiddleware):
         if not crawler.settings.getbool("WARC_ENABLED", True):
             raise NotConfigured
         super().__init__(crawler)
+        self.archive = warc_archive(crawler)
+        self.links = LinkResolver()
 
     def get_processed_item(self, item, response):
         if response is not None and is_item(item):
@@ -101,12 +115,12 @@ class WarcMetadataMiddleware(BaseSpiderMiddleware):
         return item
 
     def write(self, response, item) -> None:
-        location = response.meta.get("newsbot_warc") or {}
+        location = response.meta.get(WARC_META_KEY) or {}
         if not location.get("record_id"):
             return  # not archived by this crawl (e.g. re-parse): nothing to annotate
         fields = [("via", response.url)]
-        fields += [("outlink", f"{url} {hop} {source}") for url, hop, source in outlinks(response)]
+        fields += [("outlink", f"{url} {hop} {source}") for url, hop, source in self.links.outlinks(response)]
         fields.append(("newsbot-extraction", json.dumps(extraction_summary(item), ensure_ascii=False,
                                                         separators=(",", ":"))))
-        warc_writer(self.crawler).write_metadata(response.url, fields, refers_to=location["record_id"])
+        self.archive.writer.write_metadata(response.url, fields, refers_to=location["record_id"])
         self.crawler.stats.inc_value("newsbot/warc_metadata_records")

@@ -9,38 +9,62 @@ from __future__ import annotations
 
 import logging
 
+from scrapy import signals
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
+from newsbot.component import CrawlerComponent
 from newsbot.urls import canonical_rule
-from newsbot.warc import REASON_META_KEY
-from newsbot.warc.reader import ArchiveIndex, log_damage
+from newsbot.warc import REASON_META_KEY, WARC_META_KEY
+from newsbot.warc.index import ArchiveIndex
+from newsbot.warc.scan import log_damage
 
 logger = logging.getLogger(__name__)
+
+
+class ReplayArchive(CrawlerComponent):
+    """Extension: the archive a replay answers from, one :class:`ArchiveIndex` per crawl
+    (the http and https handlers share it; a re-parse hands over the index it saved,
+    ``REPLAY_INDEX``, so no process reads the archive twice).  Added by the add-on when
+    ``REPLAY_WARC`` is set."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        settings = crawler.settings
+        saved = settings.get("REPLAY_INDEX")
+        if saved:
+            self.index = ArchiveIndex.load(saved)
+        else:
+            # A list (scrapy reparse) or one path; "a,b" on the command line.
+            locations = settings.getlist("REPLAY_WARC")
+            self.index = ArchiveIndex(locations, on_damage=self.damaged)
+            logger.info("Replaying from %s: %d archived responses", ", ".join(map(str, locations)), len(self.index))
+        # (a re-parse reported what it found reading the archive; a record found damaged only
+        # when read, its CDXJ index having stood in for the reading, is counted here)
+        self.index.on_damage = self.damaged
+        crawler.signals.connect(self.close, signal=signals.engine_stopped)
+
+    def damaged(self, damage) -> None:
+        log_damage(damage)
+        self.crawler.stats.inc_value("newsbot/archive_damage")
+
+    def close(self) -> None:
+        self.index.close()  # idempotent
 
 
 class ReplayDownloadHandler(BaseDownloadHandler):
     def __init__(self, crawler):
         super().__init__(crawler)
-        def damaged(damage):
-            log_damage(damage)
-            crawler.stats.inc_value("newsbot/archive_damage")
+        self._archive: ReplayArchive | None = None
 
-        # http and https get one handler each; they share one index per crawl.
-        self.index = getattr(crawler, "_newsbot_replay_index", None)
-        if self.index is None:
-            # A list (scrapy reparse) or one path; "a,b" on the command line.
-            locations = crawler.settings.getlist("REPLAY_WARC")
-            self.index = crawler._newsbot_replay_index = ArchiveIndex(locations, on_damage=damaged)
-            logger.info("Replaying from %s: %d archived responses", ", ".join(map(str, locations)), len(self.index))
-        # (scrapy reparse reported what it found reading the archive; a record found damaged
-        # only when read, its CDXJ index having stood in for the reading, is counted here)
-        self.index.on_damage = damaged
-
-    async def close(self) -> None:
-        # http and https share the index: closing it twice is harmless
-        self.index.close()
+    @property
+    def index(self) -> ArchiveIndex:
+        if self._archive is None:
+            self._archive = self.crawler.get_extension(ReplayArchive)
+            if self._archive is None:
+                raise RuntimeError("REPLAY_WARC needs the newsbot.warc.replay.ReplayArchive extension")
+        return self._archive.index
 
     async def download_request(self, request):
         stats = self.crawler.stats
@@ -58,7 +82,7 @@ class ReplayDownloadHandler(BaseDownloadHandler):
             grouped.setdefault(name, []).append(value)
         headers = Headers(grouped)
         respcls = responsetypes.from_args(headers=headers, url=stored.url, body=stored.body)
-        request.meta["newsbot_warc"] = {
+        request.meta[WARC_META_KEY] = {
             "filename": stored.filename, "record_id": stored.record_id, "offset": stored.offset,
         }
         request.meta[REASON_META_KEY] = stored.reason

@@ -30,8 +30,10 @@ WARC_VERSION = "WARC/1.1"
 
 class RollingWarcWriter:
     def __init__(self, directory: Path, site: str, *, max_size: int, warcinfo: dict,
-                 compress_level: int = 6, digests: DigestIndex | None = None, cdxj: bool = True):
+                 compress_level: int = 6, digests: DigestIndex | None = None, cdxj: bool = True,
+                 file_tag: str = ""):
         self.digests = digests
+        self.file_tag = file_tag  # a cluster worker's id in every file name (newsbot.output.file_tag)
         self.cdxj = cdxj
         self.revisits_written = 0
         self.directory = Path(directory)
@@ -50,7 +52,7 @@ class RollingWarcWriter:
     # -- files ---------------------------------------------------------------
     def _open(self) -> None:
         self.close()
-        self.fd, self.path = create_unique(self.directory, self.site, ".warc.gz")
+        self.fd, self.path = create_unique(self.directory, self.site, ".warc.gz", tag=self.file_tag)
         self.cdxj_lines = CdxjLines(self.path) if self.cdxj else None
         self.size = 0
         info = self.builder.create_warcinfo_record(self.path.name, self.warcinfo)

@@ -1,5 +1,6 @@
 """Redis-backed crawl state, shared by every worker of a cluster (``-s REDIS_URL=...``).
 
+``NEWSBOT_STATE_STORE`` in a cluster (set by :func:`newsbot.distributed.configure`).
 The same public methods as :class:`~newsbot.state.sqlite.SqliteStateStore`, over keys
 under ``<prefix>:<site>:`` (articles, versions, marks), plus :meth:`claim`: the one step
 two workers can race on.  Every write that reads first is one Lua script, so it is atomic
@@ -21,6 +22,7 @@ import json
 from datetime import datetime, timezone
 
 from newsbot.distributed import ClusterKeys, redis_client, worker_identity
+from newsbot.output import site_of
 
 #: seconds a claim lasts if its (live) worker never writes the record
 DEFAULT_CLAIM_TTL = 600
@@ -116,10 +118,8 @@ def _now() -> str:
 
 
 class RedisStateStore:
-    def __init__(self, server, site: str, keys: ClusterKeys, owner: str, claim_ttl: float = DEFAULT_CLAIM_TTL,
-                 run_id: str | None = None):
+    def __init__(self, server, site: str, keys: ClusterKeys, owner: str, claim_ttl: float = DEFAULT_CLAIM_TTL):
         self.server = server
-        self.run_id = run_id  # the cluster run this worker is part of (see open_walk)
         self.site = site
         self.keys = keys
         self.owner = owner  # "<worker id>|<token>", see newsbot.distributed.WorkerIdentity
@@ -131,18 +131,15 @@ class RedisStateStore:
         self._mark_recorded = server.register_script(MARK_RECORDED_LUA)
         self._open_walk = server.register_script(OPEN_WALK_LUA)
         self.closed = False
+        self._ledger: RedisFaultLedger | None = None
 
     @classmethod
     def from_crawler(cls, crawler) -> RedisStateStore:
         settings = crawler.settings
-        site = crawler.spider.name
-        store = cls(redis_client(settings), site, ClusterKeys.from_settings(settings, site),
-                    worker_identity(crawler).owner,
-                    claim_ttl=settings.getfloat("NEWSBOT_CLAIM_TTL", DEFAULT_CLAIM_TTL),
-                    run_id=getattr(crawler, "_newsbot_run_id", None))
-        # newsbot.faults.ledger.fault_ledger() reuses a ledger whose .db is the store's .db
-        crawler._newsbot_fault_ledger = store.fault_ledger()
-        return store
+        site = site_of(crawler.spider)
+        return cls(redis_client(settings), site, ClusterKeys.from_settings(settings, site),
+                   worker_identity(crawler).owner,
+                   claim_ttl=settings.getfloat("NEWSBOT_CLAIM_TTL", DEFAULT_CLAIM_TTL))
 
     @property
     def db(self):
@@ -150,7 +147,9 @@ class RedisStateStore:
         return self.server
 
     def fault_ledger(self) -> RedisFaultLedger:
-        return RedisFaultLedger(self)
+        if self._ledger is None:
+            self._ledger = RedisFaultLedger(self)
+        return self._ledger
 
     def _claim_key(self, canonical_url: str) -> str:
         return self.keys.claim_prefix + hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()
@@ -226,8 +225,14 @@ class RedisStateStore:
         as left open (a peer's is not), and all workers of the run get the same answer.
         """
         answer = json.loads(self._open_walk(keys=[self.marks_key],
-                                            args=[self.run_id or self.owner, floor_date or "", _now()]))
+                                            args=[self.run_id() or self.owner, floor_date or "", _now()]))
         return answer["left_open"] or None
+
+    def run_id(self) -> str | None:
+        """The cluster run this worker is part of: named in Redis by the first worker's
+        scheduler when it opened (newsbot.distributed.scheduler), before any walk starts."""
+        raw = self.server.get(self.keys.run)
+        return raw.decode() if raw is not None else None
 
     def finish_walk(self) -> None:
         self.set_mark("open_walk", None)
@@ -239,7 +244,7 @@ class RedisStateStore:
 
 
 class RedisFaultLedger:
-    """:class:`newsbot.faults.ledger.FaultLedger`'s methods over the cluster's Redis."""
+    """:class:`newsbot.state.ledger.FaultLedger`'s methods over the cluster's Redis."""
 
     def __init__(self, store: RedisStateStore):
         self.store = store

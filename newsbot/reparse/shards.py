@@ -7,7 +7,7 @@ article in one thread), so a machine with more cores re-parses in shards.  The p
    components (the children inherit them: no second ~0.7 s of imports each, on cores the
    parent needs for reading the archive); each child goes on as ``scrapy reparse`` does,
    builds its own reactor and crawler, and waits for its shard;
-2. reads the archive into an :class:`~newsbot.warc.reader.ArchiveIndex`, lists its article
+2. reads the archive into an :class:`~newsbot.warc.index.ArchiveIndex`, lists its article
    URLs, one per canonical URL (``article_urls``), and saves the index to a file the
    children open read-only, so no child inflates the archive again;
 3. deals the URLs round-robin into N shards: disjoint (an article is in exactly one), of
@@ -47,7 +47,7 @@ from newsbot import exitcodes
 from newsbot.exitcodes import EXIT_STATUS_STAT
 from newsbot.latest import LatestView
 from newsbot.output import site_dir
-from newsbot.warc.reader import ArchiveIndex
+from newsbot.warc.index import ArchiveIndex
 
 logger = logging.getLogger(__name__)
 

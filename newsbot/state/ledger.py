@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from newsbot.state import state_store
-
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS article_faults (
     canonical_url  TEXT PRIMARY KEY,
@@ -63,11 +61,3 @@ class FaultLedger:
         rows = self.db.execute("SELECT canonical_url, kind, gone, attempts FROM article_faults")
         return {url: (kind, bool(gone), attempts) for url, kind, gone, attempts in rows}
 
-
-def fault_ledger(crawler) -> FaultLedger:
-    """The crawl's ledger, on the crawl's state store (opened on first use)."""
-    ledger = crawler.__dict__.get("_newsbot_fault_ledger")
-    store = state_store(crawler)
-    if ledger is None or ledger.db is not store.db:
-        ledger = crawler._newsbot_fault_ledger = FaultLedger(store.db)
-    return ledger

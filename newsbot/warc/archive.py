@@ -1,0 +1,76 @@
+"""The crawl's WARC archive: one writer shared by everyone who archives.
+
+:class:`WarcArchive` is an extension, so the components that write records (the capture
+middleware, the metadata spider middleware, the browser middleware) all find the same
+:class:`~newsbot.warc.writer.RollingWarcWriter` through Scrapy's own lookup
+(``crawler.get_extension``).  The writer is opened on the first record and closed, with
+its CDXJ index and the digest store, when the spider closes.  ``WARC_ENABLED=0``
+disables it (and with it every component that archives).
+"""
+
+from __future__ import annotations
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+import newsbot
+from newsbot.component import CrawlerComponent
+from newsbot.output import file_tag, site_dir, site_of
+from newsbot.warc.digests import DigestIndex
+from newsbot.warc.writer import RollingWarcWriter
+
+
+class WarcArchive(CrawlerComponent):
+    def __init__(self, crawler):
+        if not crawler.settings.getbool("WARC_ENABLED", True):
+            raise NotConfigured
+        super().__init__(crawler)
+        self._writer: RollingWarcWriter | None = None
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @property
+    def writer(self) -> RollingWarcWriter:
+        """The crawl's writer, opened on first use."""
+        if self._writer is None:
+            self._writer = self._open()
+        return self._writer
+
+    def _open(self) -> RollingWarcWriter:
+        settings, spider = self.crawler.settings, self.crawler.spider
+        site = site_of(spider)
+        directory = site_dir(settings, site, "warc")
+        digests = None
+        if settings.getbool("WARC_REVISITS", True):
+            digests = DigestIndex(directory / "digests.sqlite3")
+            digests.catch_up(directory)  # what a killed run wrote but did not index
+        return RollingWarcWriter(
+            directory,
+            site,
+            max_size=settings.getint("WARC_MAX_SIZE"),
+            compress_level=settings.getint("WARC_COMPRESS_LEVEL"),
+            digests=digests,
+            cdxj=settings.getbool("WARC_CDXJ", True),
+            file_tag=file_tag(settings),
+            warcinfo={
+                "software": f"newsbot/{newsbot.__version__}",
+                "format": "WARC File Format 1.1",
+                "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+                "isPartOf": site,
+                "http-header-user-agent": settings.get("USER_AGENT"),
+                "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            },
+        )
+
+    def spider_closed(self, spider) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            if self._writer.digests is not None:
+                self._writer.digests.close()
+
+
+def warc_archive(crawler) -> WarcArchive:
+    """The crawl's archive extension (``WARC_ENABLED`` on and ``WarcArchive`` in ``EXTENSIONS``)."""
+    archive = crawler.get_extension(WarcArchive)
+    if archive is None:
+        raise NotConfigured("newsbot.warc.archive.WarcArchive is not enabled (WARC_ENABLED=0?)")
+    return archive
