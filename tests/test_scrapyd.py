@@ -1,9 +1,10 @@
 """Scrapyd end to end, as docs/scheduling.md tells a user to run it.
 
 A real ``scrapyd`` on 127.0.0.1 (its own config and folders under tmp_path), newsbot
-deployed to it with the real ``scrapyd-deploy``, one gginews job against the local fixture
-site, scheduled and watched through Scrapyd's JSON API; then the records, the crawl report,
-Scrapyd's log and feed, and the WARC (warcio check) are read back.
+deployed to it once with the real ``scrapyd-deploy``, then gginews jobs against local
+fixture sites, scheduled and watched through Scrapyd's JSON API. A good job's records,
+crawl report, job log, feed and WARC (warcio check) are read back; a failing job (exit 4)
+must show where the docs say to look, since Scrapyd's API does not report exit statuses.
 
 The repo is never touched: the project files are copied to tmp_path and deployed from
 there, and the deploy target (this test's port) comes from a user-level scrapy.cfg
