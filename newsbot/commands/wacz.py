@@ -316,7 +316,9 @@ class Command(ScrapyCommand):
         site = args[0]
         output_dir = Path(self.settings.get("OUTPUT_DIR") or "output")
         warc_dir = site_dir(self.settings, site, "warc")
-        if not _SITE_NAME.fullmatch(site) or not warc_dir.is_dir():
+        if not _SITE_NAME.fullmatch(site):
+            raise UsageError(f"{site!r} is not a site name (a spider's name: letters, digits, _ . -)")
+        if not warc_dir.is_dir():
             known = sorted(p.parent.name for p in output_dir.glob("*/warc") if p.is_dir())
             raise UsageError(f"unknown site {site!r}: no folder {warc_dir} "
                              f"(sites with WARC files in {output_dir}: {', '.join(known) or 'none'})")
