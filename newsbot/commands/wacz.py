@@ -121,16 +121,15 @@ def site_warcs(warc_dir: Path, site: str) -> list[WarcFile]:
 
 
 def select_days(warcs: list[WarcFile], since: date | None, until: date | None) -> list[WarcFile]:
-    chosen, undated = [], []
-    for warc in warcs:
-        if warc.started is None:
-            undated.append(warc.name)
-        elif (since is None or warc.started.date() >= since) and (until is None or warc.started.date() <= until):
-            chosen.append(warc)
+    return [w for w in warcs if w.started is not None and (since is None or w.started.date() >= since)
+            and (until is None or w.started.date() <= until)]
+
+
+def warn_undated(warcs: list[WarcFile]) -> None:
+    undated = [w.name for w in warcs if w.started is None]
     if undated:
-        warn(f"{len(undated)} WARC file(s) left out: no <site>-<UTC time>-<serial> name to date them by "
+        warn(f"{len(undated)} WARC file(s) left out: no <site>-<UTC time>-<serial> name to select them by "
              f"({', '.join(undated[:3])}{', ...' if len(undated) > 3 else ''})")
-    return chosen
 
 
 # -- runs ---------------------------------------------------------------------------
@@ -330,6 +329,8 @@ class Command(ScrapyCommand):
         warcs = site_warcs(warc_dir, site)
         if not warcs:
             raise UsageError(f"no WARC files in {warc_dir}")
+        if opts.run or since or until:
+            warn_undated(warcs)
         if opts.run:
             run = find_run(opts.run, site_dir(self.settings, site, "reports"), site)
             warcs = [w for w in warcs if run.holds(w)]
