@@ -22,7 +22,7 @@ import pytest
 from newsbot.testing.localsite import LocalSite, Route
 from newsbot.testing.replay_browser import (Pywb, archive_urls, chromium_installed, open_in_browser,
                                             pywb_installed, pywb_venv)
-from tests.conftest import REPO
+from tests.conftest import REPO, run_scrapy
 
 PYWB_VENV = pywb_venv(REPO)
 SCREENSHOTS = REPO / "output" / "test-screenshots"
@@ -62,8 +62,9 @@ STYLESHEET = f"""body {{ font-family: sans-serif; }}
 
 @pytest.fixture(scope="module")
 def replay(tmp_path_factory):
-    """pywb with two collections of the same article: ``full`` (page, stylesheet, photo) and
-    ``nophoto`` (page and stylesheet); the site that served them is gone."""
+    """pywb with three collections of the same article: ``full`` (page, stylesheet, photo),
+    ``nophoto`` (page and stylesheet) and ``wacz`` (``full`` packed by ``scrapy wacz``); the
+    site that served them is gone."""
     root = tmp_path_factory.mktemp("replay")
     routes = {
         "/news/view.html": Route(body=ARTICLE),
@@ -72,12 +73,15 @@ def replay(tmp_path_factory):
     }
     with LocalSite(routes) as site:
         article, stylesheet, photo = (site.url(path) for path in routes)
-        full = archive_urls([article, stylesheet, photo], root / "full", "photos")
+        full = archive_urls([article, stylesheet, photo], root / "out" / "photos" / "warc", "photos")
         without_photo = archive_urls([article, stylesheet], root / "nophoto", "photos")
         host = site.base_url.removeprefix("http://")
+    packed = run_scrapy(["wacz", "photos", "-o", str(root / "photos.wacz")], root / "out")
+    assert packed.returncode == 0, packed.stderr[-2000:]
     with Pywb(PYWB_VENV, root / "pywb") as pywb:
         pywb.add_warcs([full], collection="full")
         pywb.add_warcs([without_photo], collection="nophoto")
+        pywb.add_wacz(root / "photos.wacz", collection="wacz")
         pywb.start()
         yield pywb, {"article": article, "stylesheet": stylesheet, "photo": photo, "site_host": host}
 
@@ -106,6 +110,15 @@ def test_article_replays_with_its_photo_and_stylesheet_and_nothing_escapes(repla
     assert seen.statuses[replayed(pywb, "full", "cs_", urls["stylesheet"])] == 200
     assert seen.statuses[replayed(pywb, "full", "im_", urls["photo"])] == 200
     assert seen.screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_article_replays_the_same_from_its_wacz(replay):
+    pywb, urls = replay
+    seen = visit(pywb, urls["article"], "wacz", "replay-article-from-wacz")
+    assert seen.escaped == []
+    assert seen.image_widths == {"#photo": PHOTO_SIZE[0]}
+    assert seen.styles == {(".article-title", "color"): TITLE_COLOR}
+    assert seen.statuses[replayed(pywb, "wacz", "im_", urls["photo"])] == 200
 
 
 def test_a_photo_missing_from_the_archive_shows_as_not_loaded(replay):
