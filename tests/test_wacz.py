@@ -252,6 +252,9 @@ def test_usage_errors(archive, tmp_path):
     (empty / "gginews" / "warc").mkdir(parents=True)
     warc_dir = out / "gginews" / "warc"
     stamp_without_run = "20240105T101500Z"
+    garbage = tmp_path / "garbage"
+    (garbage / "gginews" / "warc").mkdir(parents=True)
+    (garbage / "gginews" / "warc" / "gginews-20240105T101500Z-00000.warc.gz").write_bytes(b"<html>a page</html>\n")
     not_a_report = tmp_path / "notes.json"
     not_a_report.write_text('{"site": "gginews"}')
     cases = [
@@ -261,6 +264,7 @@ def test_usage_errors(archive, tmp_path):
         (out, ["wacz"], "usage: scrapy wacz <site> [--run REPORT_OR_STAMP] [--since YYYY-MM-DD] "
                         "[--until YYYY-MM-DD] [-o FILE.wacz]"),
         (empty, ["wacz", "gginews"], f"no WARC files in {empty}/gginews/warc"),
+        (garbage, ["wacz", "gginews"], f"none of the selected files in {garbage}/gginews/warc is a readable WARC file"),
         (out, ["wacz", "gginews", "--since", "2024-02-30"], "--since: not a date (YYYY-MM-DD): '2024-02-30'"),
         (out, ["wacz", "gginews", "--until", "20240101"], "--until: not a date (YYYY-MM-DD): '20240101'"),
         (out, ["wacz", "gginews", "--since", "2024-03-02", "--until", "2024-03-01"],

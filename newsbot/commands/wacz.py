@@ -132,6 +132,28 @@ def warn_undated(warcs: list[WarcFile]) -> None:
              f"({', '.join(undated[:3])}{', ...' if len(undated) > 3 else ''})")
 
 
+def readable_warcs(warcs: list[WarcFile]) -> list[WarcFile]:
+    """Those that start with a WARC record; the others are named once and left out (py-wacz
+    would pack any bytes under a .warc.gz name, unindexed)."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    readable = []
+    for warc in warcs:
+        try:
+            with warc.path.open("rb") as fh:
+                first = next(iter(ArchiveIterator(fh)), None)
+            # warcio reads any line-based text as the older ARC format: only WARC counts here
+            ok, reason = (first is not None and first.format.startswith("warc")), "no WARC record at its start"
+        except (ArchiveLoadFailed, OSError, ValueError, EOFError) as exc:
+            ok, reason = False, " ".join(str(exc).split()) or type(exc).__name__
+        if ok:
+            readable.append(warc)
+        else:
+            warn(f"{warc.name} left out: not a readable WARC file ({reason})")
+    return readable
+
+
 # -- runs ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Run:
@@ -196,7 +218,6 @@ def find_run(value: str, reports_dir: Path, site: str) -> Run:
     return read_run(path, site)
 
 
-
 # -- pages --------------------------------------------------------------------------
 def article_pages(jsonl_dir: Path, warcs: list[WarcFile]) -> tuple[list[dict], int]:
     """pages.jsonl entries for the article records that point into ``warcs``; and how many
@@ -248,8 +269,12 @@ def run_py_wacz(*args: str) -> subprocess.CompletedProcess:
 
 
 def last_words(result: subprocess.CompletedProcess) -> str:
-    lines = [line.strip() for line in (result.stderr + "\n" + result.stdout).splitlines() if line.strip()]
-    return lines[-1] if lines else f"exit status {result.returncode}"
+    """py-wacz's last word: a traceback's last line (stderr), else its last printed line."""
+    for stream in (result.stderr, result.stdout):
+        lines = [line.strip() for line in stream.splitlines() if line.strip()]
+        if lines:
+            return lines[-1]
+    return f"exit status {result.returncode}"
 
 
 def publish_new(partial: Path, directory: Path, site: str) -> Path:
@@ -342,6 +367,9 @@ class Command(ScrapyCommand):
             if not warcs:
                 raise UsageError(f"no WARC file of {site} was started between {since or 'the first'} and "
                                  f"{until or 'the last'} (UTC days, from the times in the file names)")
+        warcs = readable_warcs(warcs)
+        if not warcs:
+            raise UsageError(f"none of the selected files in {warc_dir} is a readable WARC file")
         target = None
         if opts.output:
             target = Path(opts.output)
@@ -368,6 +396,7 @@ class Command(ScrapyCommand):
             return self.exitcode
         os.close(fd)
         partial = Path(partial_name)
+        os.chmod(partial, 0o644)   # as every output file (mkstemp makes it private)
         try:
             with tempfile.TemporaryDirectory(prefix="newsbot-wacz-") as scratch:
                 options = ["--title", f"{site}: {len(warcs)} WARC file(s)",
