@@ -222,7 +222,7 @@ def find_run(value: str, reports_dir: Path, site: str) -> Run:
 def article_pages(jsonl_dir: Path, warcs: list[WarcFile]) -> tuple[list[dict], int]:
     """pages.jsonl entries for the article records that point into ``warcs``; and how many
     such records name a WARC record that could not be found (damaged or missing)."""
-    from newsbot.warc.reader import ArchiveDamage, iter_record_headers
+    from newsbot.warc.scan import ArchiveDamage, iter_record_headers
 
     by_file: dict[str, dict[str, str | None]] = {w.name: {} for w in warcs}   # file -> record id -> title
     for path in sorted(jsonl_dir.glob("*.jsonl")) if jsonl_dir.is_dir() else []:
