@@ -33,8 +33,20 @@ STATE_UNUSABLE = 10
 
 #: the stat components set to ask for a failing status (the highest wins)
 EXIT_STATUS_STAT = "newsbot/exit_status"
+#: stats under this prefix are the run's problems: ``<prefix>/<cause>`` -> {message, exit_status}
+PROBLEM_STAT_PREFIX = "newsbot/problems/"
 
 
 def request_exit_status(stats, status: int) -> None:
     """Ask for the process to exit with at least ``status``."""
     stats.max_value(EXIT_STATUS_STAT, status)
+
+
+def report_problem(stats, cause: str, message: str, status: int) -> None:
+    """A problem the crawl report must name (one per ``cause``: the first message stays),
+    and the exit status it asks for.  ``cause`` is a short stable word (``robots_blocked``)
+    a scheduler or consumer may match on; ``message`` is the one line a person reads."""
+    key = PROBLEM_STAT_PREFIX + cause
+    if stats.get_value(key) is None:
+        stats.set_value(key, {"message": message, "exit_status": status})
+    request_exit_status(stats, status)

@@ -52,7 +52,8 @@ def test_no_articles_found_exits_4(crawl, tmp_path):
     assert result.returncode == 4
     report = only_report(out)
     assert report["exit_status"] == 4
-    assert report["problems"] == ["no articles found: the list layout or the site may have changed"]
+    assert report["problems"] == [{"cause": "no_articles", "exit_status": 4,
+                                   "message": "no articles found: the list layout or the site may have changed"}]
     assert "PROBLEM: no articles found" in result.stderr
 
 
@@ -64,6 +65,7 @@ def test_extraction_warning_share_over_limit_exits_5(gginews_site, crawl, tmp_pa
     assert result.returncode == 5
     report = only_report(out)
     assert report["extraction_warnings"] == {"items": 1, "share": 0.2, "by_field": {"body": 1}}
-    assert report["problems"] == [
-        "20% of recorded articles have extraction warnings (limit 10%): the article layout may have changed"
-    ]
+    assert report["problems"] == [{
+        "cause": "extraction_warnings", "exit_status": 5,
+        "message": "20% of recorded articles have extraction warnings (limit 10%): the article layout may have changed",
+    }]

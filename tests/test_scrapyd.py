@@ -275,7 +275,7 @@ def test_failing_job_shows_in_scrapyd_log_and_report_not_in_listjobs(deployed, t
     (report_path,) = (output_dir / "gginews" / "reports").glob("gginews-*.json")
     report = json.loads(report_path.read_text(encoding="utf-8"))
     assert report["exit_status"] == 4
-    assert report["problems"] == ["no articles found: the list layout or the site may have changed"]
+    assert [p["cause"] for p in report["problems"]] == ["no_articles"]
     failed = subprocess.run(["grep", "-rl", '"exit_status": [1-9]', str(output_dir), "--include=*.json"],
                             capture_output=True, text=True)
     assert failed.stdout.splitlines() == [str(report_path)]

@@ -27,7 +27,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
 from newsbot import exitcodes
-from newsbot.exitcodes import request_exit_status
+from newsbot.exitcodes import EXIT_STATUS_STAT, PROBLEM_STAT_PREFIX, report_problem
 from newsbot.output import create_unique, file_tag, site_dir, site_of
 
 logger = logging.getLogger(__name__)
@@ -149,20 +149,24 @@ class CrawlReport:
         if self.crawler.settings.get("REDIS_URL") and report["list_pages"] == 0:
             should_find = False
         if should_find and seen == 0:
-            report["problems"].append("no articles found: the list layout or the site may have changed")
-            report["exit_status"] = max(report["exit_status"], exitcodes.NO_ARTICLES)
+            report_problem(self.stats, "no_articles", "no articles found: the list layout or the site may have changed",
+                           exitcodes.NO_ARTICLES)
         share, recorded = report["extraction_warnings"]["share"], report["new"] + report["updated"]
         # A handful of articles says little (one photo story without text is 1 in 3), unless
         # every one of them came out broken.
         enough = recorded >= self.min_warning_items or (recorded >= 2 and share == 1.0)
         if enough and share > self.max_warning_share:
-            report["problems"].append(
-                f"{share:.0%} of recorded articles have extraction warnings "
-                f"(limit {self.max_warning_share:.0%}): the article layout may have changed"
-            )
-            report["exit_status"] = max(report["exit_status"], exitcodes.EXTRACTION_WARNINGS)
-        if report["exit_status"]:
-            request_exit_status(self.stats, report["exit_status"])
+            report_problem(self.stats, "extraction_warnings",
+                           f"{share:.0%} of recorded articles have extraction warnings "
+                           f"(limit {self.max_warning_share:.0%}): the article layout may have changed",
+                           exitcodes.EXTRACTION_WARNINGS)
+
+    def collect_problems(self, report: dict) -> None:
+        """Every problem a component (or :meth:`judge`) reported, and the exit status they ask."""
+        for key, value in sorted(self.stats.get_stats().items()):
+            if key.startswith(PROBLEM_STAT_PREFIX):
+                report["problems"].append({"cause": key[len(PROBLEM_STAT_PREFIX):], **value})
+        report["exit_status"] = self.stats.get_value(EXIT_STATUS_STAT, 0)
 
     def summary_lines(self, report: dict) -> list[str]:
         warnings = report["extraction_warnings"]
@@ -177,7 +181,8 @@ class CrawlReport:
             f"  pages: {report['list_pages']} list, {report['pages_fetched']} fetched "
             f"({report['pages_per_minute']:.0f}/min); {report['bytes_archived']:,} bytes archived",
         ]
-        lines += [f"  PROBLEM: {problem} (exit status {report['exit_status']})" for problem in report["problems"]]
+        lines += [f"  PROBLEM: {problem['message']} (exit status {problem['exit_status']})"
+                  for problem in report["problems"]]
         if self.path:
             lines.append(f"  report: {self.path}")
         return lines
@@ -197,6 +202,7 @@ class CrawlReport:
             self.task.stop()
         report = self.report = self.build(spider, reason)
         self.judge(report)
+        self.collect_problems(report)
         try:
             self.write(report)
         except OSError as exc:  # a full disk must not hide the summary

@@ -16,7 +16,7 @@ from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
 from newsbot import exitcodes
-from newsbot.exitcodes import request_exit_status
+from newsbot.exitcodes import report_problem
 from newsbot.component import CrawlerComponent
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class StorageGuard(CrawlerComponent):
         if self.stopped:
             return
         self.stopped = True
-        request_exit_status(crawler.stats, exitcodes.STORAGE)
+        report_problem(crawler.stats, "storage_error", f"storage error: cannot write {target}: {exc}", exitcodes.STORAGE)
         logger.error("Storage error, stopping the run: cannot write %s: %s", target, exc)
         deferred_from_coro(crawler.engine.close_spider_async(reason=CLOSE_REASON))
 
