@@ -35,7 +35,7 @@ DEFAULT_REQUEST_HEADERS = {
 }
 DOWNLOAD_TIMEOUT = 60
 RETRY_TIMES = 3
-# Article pages are well under 1 MB and images are not fetched: a page past the cap is a
+# Article pages are well under 1 MB (images have their own caps, REQUISITES_*): a page past the cap is a
 # broken server (newsbot/faults/, docs/faults.md), cancelled with a warning naming the URL.
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
@@ -62,6 +62,12 @@ WARC_COMPRESS_LEVEL = 3          # zlib level per record: half level 6's CPU, ~1
 WARC_REVISITS = True             # an unchanged payload is a revisit record (warc/digests.sqlite3)
 WARC_CDXJ = True                 # a CDXJ index beside each finished .warc.gz
 REPLAY_WARC = None               # a .warc.gz or a folder: answer every request from it
+# Page requisites archived with every article page (newsbot/warc/requisites.py, docs/archive.md):
+# "none", "images" (its photos and og:image) or "images+css" (also its stylesheets, their
+# @imports, fonts and background images from the same site).
+REQUISITES = "images+css"
+REQUISITES_MAXSIZE = 8 * 1024 * 1024        # bytes per image; larger ones are cancelled and counted
+REQUISITES_STYLE_MAXSIZE = 4 * 1024 * 1024  # bytes per stylesheet or font
 
 ADDONS = {"newsbot.addon.NewsbotAddon": 0}
 
@@ -103,6 +109,9 @@ SPIDER_MIDDLEWARES = {
     "newsbot.warc.metadata.WarcMetadataMiddleware": 950,
     # Articles that failed in earlier runs go first among the start requests.
     "newsbot.faults.spidermw.RetryFailedArticlesMiddleware": 900,
+    # An article's photos, stylesheets and fonts (REQUISITES): newsbot/warc/requisites.py.
+    # Above RefererMiddleware (700), so its requests carry the article as Referer (CDNs check it).
+    "newsbot.warc.requisites.RequisitesMiddleware": 940,
 }
 
 ITEM_PIPELINES = {

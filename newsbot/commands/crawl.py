@@ -96,6 +96,9 @@ class Command(ScrapyCrawlCommand):
         if self.settings.get("REPLAY_WARC"):
             check_replay_source(self.settings.get("REPLAY_WARC"))
         check_output_dir(self.settings.get("OUTPUT_DIR") or "output")
+        from newsbot.warc.requisites import requisites_mode
+
+        requisites_mode(self.settings)   # REQUISITES names a known mode
         if self.settings.get("REDIS_URL"):  # a cluster worker: its Redis must answer (docs/cluster.md)
             from newsbot.distributed import check_cluster_settings
 

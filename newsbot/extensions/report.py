@@ -29,6 +29,7 @@ from scrapy.utils.asyncio import create_looping_call
 from newsbot import exitcodes
 from newsbot.exitcodes import EXIT_STATUS_STAT, PROBLEM_STAT_PREFIX, report_problem
 from newsbot.output import create_unique, file_tag, site_dir, site_of
+from newsbot.warc.requisites import requisites_lines, requisites_report
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,9 @@ class CrawlReport:
             key[len(_WARNING_PREFIX):]: value
             for key, value in sorted(self.stats.get_stats().items()) if key.startswith(_WARNING_PREFIX)
         }
-        pages = get("response_received_count", 0)
+        # pages: every response but the article pages' requisites (counted in their own section)
+        requisites = requisites_report(self.stats, self.crawler.settings)
+        pages = get("response_received_count", 0) - sum(requisites["fetched"].values())
         since, until = getattr(spider, "since", None), getattr(spider, "until", None)
         if getattr(spider, "article_urls", None):
             mode = "urls"
@@ -134,6 +137,7 @@ class CrawlReport:
             "pages_fetched": pages,
             "pages_per_minute": round(pages / (duration / 60), 1) if duration else 0.0,
             "bytes_archived": get("newsbot/warc_bytes", 0),
+            "requisites": requisites,
             "problems": [],
             "exit_status": 0,
         }
@@ -181,6 +185,7 @@ class CrawlReport:
             f"  pages: {report['list_pages']} list, {report['pages_fetched']} fetched "
             f"({report['pages_per_minute']:.0f}/min); {report['bytes_archived']:,} bytes archived",
         ]
+        lines += requisites_lines(report["requisites"])
         lines += [f"  PROBLEM: {problem['message']} (exit status {problem['exit_status']})"
                   for problem in report["problems"]]
         if self.path:

@@ -17,6 +17,7 @@ from scrapy.http.request import NO_CALLBACK
 from newsbot.component import CrawlerComponent
 from newsbot.state import fault_ledger
 from newsbot.urls import canonical_rule
+from newsbot.warc import REQUISITE_META_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,11 @@ GONE_STATUSES = frozenset({404, 410})
 def is_article_request(request: Request, spider) -> bool:
     parse_article = getattr(spider, "parse_article", None)
     return parse_article is not None and request.callback == parse_article
+
+
+def is_requisite_request(request: Request) -> bool:
+    """A photo, stylesheet or font of an article page (newsbot/warc/requisites.py): never an article."""
+    return REQUISITE_META_KEY in request.meta
 
 
 def is_internal_request(request: Request) -> bool:
@@ -62,7 +68,15 @@ def first_time(crawler, kind: str, url: str) -> bool:
 
 
 def record_fault(crawler, request: Request, kind: str, detail: str, *, gone: bool = False) -> None:
-    """Count, log (once per URL and kind) and, for an article, remember a fault."""
+    """Count, log (once per URL and kind) and, for an article, remember a fault.
+
+    A page requisite's fault is the requisites' own count (``newsbot/requisites/failed/...``),
+    not a fault of the crawl: never in the ledger, never retried as an article."""
+    if is_requisite_request(request):
+        from newsbot.warc.requisites import count_failure
+
+        count_failure(crawler, request, kind, detail)
+        return
     url = original_url(request)
     stats = crawler.stats
     stats.inc_value(f"{STAT_PREFIX}/{kind}")

@@ -267,3 +267,19 @@ class NewsSpider(scrapy.Spider):
         item["warc_filename"] = warc.get("filename")
         item["warc_record_id"] = warc.get("record_id")
         yield item
+
+    # -- page requisites (newsbot/warc/requisites.py) --------------------------
+    # Spider methods, so the requests can be stored (JOBDIR, a cluster's queue); the
+    # requisites middleware that scheduled them does the work.
+    def parse_requisite(self, response):
+        from newsbot.warc.requisites import requisites_middleware
+
+        middleware = requisites_middleware(self.crawler)
+        return middleware.parsed(response) if middleware is not None else []
+
+    def requisite_failed(self, failure) -> None:
+        from newsbot.warc.requisites import requisites_middleware
+
+        middleware = requisites_middleware(self.crawler)
+        if middleware is not None:
+            middleware.failed(failure)

@@ -6,6 +6,7 @@ Writing:
 * :mod:`newsbot.warc.archive`  - the crawl's one writer (an extension every archiving component finds)
 * :mod:`newsbot.warc.capture`  - downloader middleware that archives every response as received
 * :mod:`newsbot.warc.metadata` - spider middleware: a metadata record per article
+* :mod:`newsbot.warc.requisites` - spider middleware: each article's photos, stylesheets, fonts
 * :mod:`newsbot.warc.digests`  - payloads already archived (the basis of revisits)
 * :mod:`newsbot.warc.handler`  - the HTTP/1.1 download handler keeping the reason phrase
 
@@ -25,6 +26,10 @@ WARC_META_KEY = "newsbot_warc"
 #: request meta key carrying the status line's reason phrase (set by the live handler and by
 #: replay, read by the WARC capture); here, so replay need not import the HTTP/1.1 handler
 REASON_META_KEY = "newsbot_http_reason"
+
+#: request meta key marking a page requisite (a photo, stylesheet or font of an article page,
+#: newsbot/warc/requisites.py): ``{"kind", "page", "depth"}``; such a request is never an article
+REQUISITE_META_KEY = "newsbot_requisite"
 
 
 def cdxj_path(warc_path):

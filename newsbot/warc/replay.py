@@ -16,7 +16,7 @@ from scrapy.responsetypes import responsetypes
 
 from newsbot.component import CrawlerComponent
 from newsbot.urls import canonical_rule
-from newsbot.warc import REASON_META_KEY, WARC_META_KEY
+from newsbot.warc import REASON_META_KEY, REQUISITE_META_KEY, WARC_META_KEY
 from newsbot.warc.index import ArchiveIndex
 from newsbot.warc.scan import log_damage
 
@@ -72,7 +72,8 @@ class ReplayDownloadHandler(BaseDownloadHandler):
         stored = self.index.get(request.url, canonicalize=canonical_rule(spider))
         if stored is None:
             stats.inc_value("newsbot/replay/missing")
-            logger.warning("Not in the archive, answered 404: %s", request.url)
+            if REQUISITE_META_KEY not in request.meta:   # a requisite's absence is logged as one (requisites.py)
+                logger.warning("Not in the archive, answered 404: %s", request.url)
             return responsetypes.from_args(url=request.url)(
                 url=request.url, status=404, body=b"", flags=["replay", "replay-missing"], request=request
             )
