@@ -102,6 +102,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newsbot.faults.downloader.RetryAfterMiddleware": 550,
     "newsbot.faults.downloader.FaultMiddleware": 540,
+    # robots.txt of a requisite's host (a photo CDN) passes the offsite check (50), so it is obeyed
+    "newsbot.warc.requisites.RequisiteRobotsMiddleware": 45,
 }
 
 SPIDER_MIDDLEWARES = {

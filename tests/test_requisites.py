@@ -270,7 +270,7 @@ def test_a_failure_is_counted_once_and_robots_is_a_skip():
                      "newsbot/requisites/skipped/robots": 1}
     report = requisites_report(crawler.stats, crawler.settings)
     assert report == {"mode": "images+css", "fetched": {}, "revisits": 0, "failed": {"css": 1},
-                      "failure_causes": {"timeout": 1}, "skipped": {"robots": 1}, "archived": 0,
+                      "failure_causes": {"timeout": 1}, "skipped": {"robots": 1}, "robots_unavailable": 0, "archived": 0,
                       "bytes_received": 0, "bytes_archived": 0}
 
 

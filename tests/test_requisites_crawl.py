@@ -26,7 +26,7 @@ import pytest
 from cdxj_indexer.main import write_cdx_index
 from warcio.archiveiterator import ArchiveIterator
 
-from newsbot.testing.localsite import LocalSite, load_routes
+from newsbot.testing.localsite import LocalSite, Route, load_routes
 from newsbot.warc.cdxj import cdxj_path
 
 from .conftest import FIXTURES, run_scrapy
@@ -85,13 +85,14 @@ def warc_records(paths) -> list:
     return records
 
 
-def report_of(output_dir, index=-1) -> dict:
-    reports = sorted((output_dir / SPIDER / "reports").glob("*.json"))
+def report_of(output_dir, index=-1, site=SPIDER) -> dict:
+    reports = sorted((output_dir / site / "reports").glob("*.json"))
     return json.loads(reports[index].read_text(encoding="utf-8"))
 
 
 def without_bytes(section: dict) -> dict:
-    return {k: v for k, v in section.items() if k not in ("bytes_received", "bytes_archived", "revisits")}
+    return {k: v for k, v in section.items()
+            if k not in ("bytes_received", "bytes_archived", "revisits", "robots_unavailable")}
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +232,25 @@ def test_a_replay_crawl_answers_requisites_from_the_archive_and_archives_them_ag
         url = base + path
         assert replayed[url]["payload"] == original[url]["payload"], path   # byte for byte as archived
         assert replayed[url]["status"] == original[url]["status"]
-    assert replay.stats().get("newsbot/replay/missing", 0) == 0
+    stats = replay.stats()
+    assert stats.get("newsbot/replay/missing", 0) == stats.get("newsbot/replay/missing_requisites", 0) == 0
+
+
+def test_replaying_an_archive_made_without_requisites_counts_them_apart_from_missing_pages(tmp_path):
+    from .conftest import REPO
+
+    # the offline demo's sample archive predates requisites: its stylesheet and photo are not in it
+    result = run_scrapy(["crawl", "gginews"], tmp_path / "out",
+                        {"REPLAY_WARC": str(REPO / "samples" / "gginews-sample.warc.gz")})
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = result.stats()
+    assert stats.get("newsbot/replay/missing", 0) == 0 and stats["newsbot/replay/missing_requisites"] == 2
+    section = report_of(tmp_path / "out", site="gginews")["requisites"]
+    assert (section["fetched"], section["failed"], section["failure_causes"]) == (
+        {}, {"css": 1, "image": 1}, {"not_in_archive": 2})
+    assert report_of(tmp_path / "out", site="gginews")["exit_status"] == 0
+    assert "Not in the archive" not in result.stderr            # the pages' warning line is for pages
+    assert result.stderr.count("Requisite not archived:") == 2   # one line each
 
 
 @pytest.mark.parametrize("mode, fetched", [
@@ -259,3 +278,52 @@ def test_an_unknown_setting_value_is_a_usage_error(tmp_path):
     assert result.stderr.strip().splitlines()[-1] == (
         "newsbot: error: REQUISITES: 'everything' is not one of none, images, images+css")
     assert not (tmp_path / "out").exists()
+
+
+def test_photos_on_a_cdn_host_are_fetched_under_that_host_s_robots_txt(tmp_path):
+    # The outlet on 127.0.0.1, its photo CDN on 127.0.0.2 (another host: Scrapy's offsite
+    # rule would drop it; requisites the page names pass).  The CDN's own robots.txt shuts
+    # one folder.  Nothing on either host but what the page names is fetched.
+    photo = (FOLDER / "900201_1.jpg").read_bytes()
+    with LocalSite({"/robots.txt": Route(body=b"User-agent: *\nDisallow: /originals/\n", content_type="text/plain"),
+                    "/photo/1.jpg": Route(body=photo, content_type="image/jpeg"),
+                    "/originals/1.jpg": Route(body=photo, content_type="image/jpeg")}, host="127.0.0.2") as cdn:
+        article = (FOLDER / "view_900201.html").read_text(encoding="utf-8").replace(
+            "/news/photo/202404/900201_1.jpg", cdn.url("/photo/1.jpg")).replace(
+            "/news/thumbnail/900201_v150.jpg", cdn.url("/originals/1.jpg")).replace(
+            '<link rel="stylesheet" href="/css/style.css">', f'<link rel="stylesheet" href="file:///etc/hostname">')
+        with LocalSite({"/news/articleView.html?idxno=900201": Route(body=article.encode())}) as outlet:
+            result = run_scrapy(["crawl", SPIDER, "-a", f"base_url={outlet.base_url}",
+                                 "-a", f"urls={outlet.url(ARTICLES[0])}"], tmp_path / "out",
+                                env={"no_proxy": "127.0.0.1,127.0.0.2", "NO_PROXY": "127.0.0.1,127.0.0.2"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert cdn.requests == ["/robots.txt", "/photo/1.jpg"], (cdn.requests, result.stderr[-4000:])
+    assert outlet.requests == ["/robots.txt", ARTICLES[0]]
+    section = report_of(tmp_path / "out")["requisites"]
+    assert (section["fetched"], section["failed"], section["skipped"]) == ({"image": 1}, {}, {"robots": 1})
+    assert section["robots_unavailable"] == 0
+    assert "offsite/filtered" not in result.stats()
+    (response,) = [r for r in warc_records(result.warcs(SPIDER)) if r["url"] == cdn.url("/photo/1.jpg")
+                   and r["type"] == "response"]
+    assert response["payload"] == photo
+
+
+def test_a_requisite_host_that_cannot_be_reached_is_one_line_and_a_count(tmp_path):
+    from newsbot.testing.replay_browser import free_port
+
+    down = f"http://127.0.0.2:{free_port()}"          # nothing listens there
+    article = (FOLDER / "view_900201.html").read_text(encoding="utf-8").replace(
+        "/news/photo/202404/900201_1.jpg", down + "/photo/1.jpg")
+    with LocalSite({"/news/articleView.html?idxno=900201": Route(body=article.encode())}) as outlet:
+        result = run_scrapy(["crawl", SPIDER, "-a", f"base_url={outlet.base_url}", "-a", f"urls={outlet.url(ARTICLES[0])}"],
+                            tmp_path / "out", {"RETRY_TIMES": "0", "REQUISITES": "images"},
+                            env={"no_proxy": "127.0.0.1,127.0.0.2", "NO_PROXY": "127.0.0.1,127.0.0.2"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = report_of(tmp_path / "out")
+    assert (report["new"], report["failed"], report["exit_status"]) == (1, 0, 0)
+    section = report["requisites"]
+    # the photo on the host that is down; the og:image thumbnail the outlet lacks (404)
+    assert section["robots_unavailable"] == 1
+    assert section["failure_causes"] == {"connection_refused": 1, "http_404": 1}
+    assert result.stderr.count(f"robots.txt of requisite host {down.removeprefix('http://')} could not be fetched") == 1
+    assert "Traceback" not in result.stderr and "ERROR" not in result.stderr

@@ -71,8 +71,13 @@ class ReplayDownloadHandler(BaseDownloadHandler):
         spider = self.crawler.spider
         stored = self.index.get(request.url, canonicalize=canonical_rule(spider))
         if stored is None:
-            stats.inc_value("newsbot/replay/missing")
-            if REQUISITE_META_KEY not in request.meta:   # a requisite's absence is logged as one (requisites.py)
+            if REQUISITE_META_KEY in request.meta:
+                # A photo or stylesheet the archive lacks (an archive made before requisites
+                # were captured lacks them all): counted and logged as a requisite
+                # (newsbot/warc/requisites.py), not mixed with the pages it lacks.
+                stats.inc_value("newsbot/replay/missing_requisites")
+            else:
+                stats.inc_value("newsbot/replay/missing")
                 logger.warning("Not in the archive, answered 404: %s", request.url)
             return responsetypes.from_args(url=request.url)(
                 url=request.url, status=404, body=b"", flags=["replay", "replay-missing"], request=request
