@@ -292,3 +292,35 @@ def test_the_run_s_duplicate_filter_drops_a_second_request_for_a_shared_requisit
     again.meta[REQUISITE_META_KEY]["page"] = f"{BASE}/news/articleView.html?idxno=2"   # named by another article
     assert dupefilter.request_seen(first) is False
     assert dupefilter.request_seen(again) is True
+
+
+# -- archiving photos: stored, not deflated again ------------------------------------------------
+def test_a_photo_is_stored_in_its_gzip_member_a_page_still_compressed(tmp_path):
+    import random
+    import zlib
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    from newsbot.warc.writer import RollingWarcWriter
+
+    photo = random.Random(7).randbytes(64 * 1024)    # as incompressible as a JPEG
+    page = "<p>시청 로비에 사진 40점을 전시한다.</p>\n".encode() * 400
+    writer = RollingWarcWriter(tmp_path, "photos", max_size=1 << 30, warcinfo={"software": "test"}, compress_level=3)
+    placed = {}
+    for url, body, mime in ((f"{BASE}/p.jpg", photo, "image/jpeg"), (f"{BASE}/a.html", page, "text/html; charset=utf-8")):
+        location = writer.capture(url=url, method="GET", request_target="/", request_headers=[("Host", "x")],
+                                  request_body=b"", status=200, reason="OK", protocol="HTTP/1.1",
+                                  response_headers=[("Content-Type", mime), ("Content-Length", str(len(body)))],
+                                  body=body)
+        placed[url] = location
+    writer.close()
+    data = writer.path.read_bytes()
+    photo_member = data[placed[f"{BASE}/p.jpg"]["offset"]:][:placed[f"{BASE}/p.jpg"]["length"]]
+    # stored deflate blocks (64 KB each): the payload is in the member as is, the member barely larger
+    assert photo[:30000] in photo_member and len(photo) < len(photo_member) < len(photo) + 1024
+    assert zlib.decompress(photo_member, zlib.MAX_WBITS | 16).endswith(photo + b"\r\n\r\n")   # the record's end
+    assert placed[f"{BASE}/a.html"]["length"] < len(page) / 10          # HTML is still deflated
+    with writer.path.open("rb") as fh:                                   # and warcio reads both, digests checked
+        bodies = {r.rec_headers.get_header("WARC-Target-URI"): r.content_stream().read()
+                  for r in ArchiveIterator(fh, check_digests="raise") if r.rec_type == "response"}
+    assert bodies == {f"{BASE}/p.jpg": photo, f"{BASE}/a.html": page}
