@@ -182,6 +182,15 @@ def test_images_mode_and_pages_that_are_not_articles():
     assert list(middleware.process_spider_output(listing, iter(passed))) == passed
 
 
+def test_a_page_rendered_in_the_browser_gets_no_second_fetch_of_its_requisites():
+    # the browser middleware archived every response the browser received for the page
+    crawler = make_crawler()
+    middleware = RequisitesMiddleware.from_crawler(crawler)
+    rendered = article_response().replace(flags=["newsbot_browser_archived"])
+    assert middleware.page_requests(rendered, ArticleItem(images=[f"{BASE}/p.jpg"])) == []
+    assert len(middleware.page_requests(article_response(), ArticleItem(images=[f"{BASE}/p.jpg"]))) == 3
+
+
 def test_a_page_naming_too_many_is_cut_and_counted():
     crawler = make_crawler()
     middleware = RequisitesMiddleware.from_crawler(crawler)

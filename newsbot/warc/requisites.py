@@ -408,6 +408,10 @@ class RequisitesMiddleware:
 
         if not hasattr(response, "selector"):
             return []
+        if "newsbot_browser_archived" in response.flags:
+            # rendered in a browser (newsbot/browser.py), which archived every response it
+            # received for the page, photos and stylesheets included: not fetched twice
+            return []
         spider = self.crawler.spider
         if not hasattr(spider, "parse_requisite"):
             return []
