@@ -50,7 +50,12 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit
 
+from itemadapter import ItemAdapter, is_item
+from scrapy import Request
 from scrapy.exceptions import IgnoreRequest, NotConfigured, UsageError
+from scrapy.http.request import NO_CALLBACK
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.response import get_base_url
 
 from newsbot.warc import REQUISITE_META_KEY
 
@@ -63,7 +68,6 @@ MODES = {
     "images+css": frozenset({"image", "css"}),
 }
 IMAGE, CSS, FONT = "image", "css", "font"
-KINDS = (IMAGE, CSS, FONT)
 
 #: between list pages (0) and articles (10): see the module docstring
 PRIORITY = 5
@@ -96,10 +100,6 @@ def requisites_mode(settings) -> frozenset[str]:
     if value not in MODES:
         raise UsageError(f"REQUISITES: {value!r} is not one of {', '.join(MODES)}")
     return MODES[value]
-
-
-def is_requisite(request) -> bool:
-    return REQUISITE_META_KEY in request.meta
 
 
 def is_http_url(url: str) -> bool:
@@ -399,13 +399,9 @@ class RequisitesMiddleware:
     @staticmethod
     def _is_article_item(output) -> bool:
         # newsbot's callbacks yield items only for articles (parse_article)
-        from itemadapter import is_item
-
         return is_item(output)
 
     def page_requests(self, response, item) -> list:
-        from scrapy.utils.response import get_base_url
-
         if not hasattr(response, "selector"):
             return []
         if "newsbot_browser_archived" in response.flags:
@@ -415,8 +411,6 @@ class RequisitesMiddleware:
         spider = self.crawler.spider
         if not hasattr(spider, "parse_requisite"):
             return []
-        from itemadapter import ItemAdapter
-
         images = (ItemAdapter(item).get("images") or ()) if IMAGE in self.kinds else ()
         found = page_requisites(response.selector.root, get_base_url(response), images, css=CSS in self.kinds)
         return self._requests(found, response.url, depth=0)
@@ -428,8 +422,6 @@ class RequisitesMiddleware:
         return [self.request(requisite, page, depth) for requisite in found]
 
     def request(self, requisite: Requisite, page: str, depth: int = 0):
-        from scrapy import Request
-
         spider = self.crawler.spider
         maxsize = self.image_maxsize if requisite.kind == IMAGE else self.style_maxsize
         return Request(
@@ -473,8 +465,6 @@ class RequisitesMiddleware:
         counted already (``newsbot.faults.record_fault`` hands them here); what is left is
         robots.txt (Scrapy's middleware raises a plain IgnoreRequest, whose message is the
         only thing that tells it apart) and errors no middleware classified."""
-        from scrapy.spidermiddlewares.httperror import HttpError
-
         request = failure.request
         if failure.check(HttpError):
             cause = f"http_{failure.value.response.status}"
@@ -510,8 +500,6 @@ class RequisiteRobotsMiddleware:
         self.crawler = crawler
 
     def process_request(self, request, spider=None):
-        from scrapy.http.request import NO_CALLBACK
-
         if (request.callback is NO_CALLBACK and request.meta.get("dont_obey_robotstxt")
                 and urlsplit(request.url).path == "/robots.txt" and not self._on_site(request.url)):
             request.meta["allow_offsite"] = True
