@@ -69,9 +69,12 @@ class RollingWarcWriter:
 
     # -- records -------------------------------------------------------------
     def _member(self, record) -> bytes:
+        # warcio serializes the record (its public write_record, into a buffer); the gzip
+        # member is ours: warcio's GzippingWrapper compresses at level 9, twice level 3's
+        # CPU for ~10 % smaller files (WARC_COMPRESS_LEVEL, docs/performance.md).
         raw = io.BytesIO()
         self.builder.out = raw
-        self.builder._write_warc_record(raw, record)
+        self.builder.write_record(record)
         compressor = zlib.compressobj(self.compress_level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
         return compressor.compress(raw.getvalue()) + compressor.flush()
 
