@@ -88,7 +88,7 @@ class NewsSpider(scrapy.Spider):
     list_item_link_css: ClassVar[str] = ""
     list_item_date_css: ClassVar[str] = ""
     #: which pages need a real browser ("list", "article"); any makes the crawl start one
-    #: (newsbot/browser.py, docs/browser.md).  Empty: everything stays on the plain downloader.
+    #: (newsbot/browser/, docs/browser.md).  Empty: everything stays on the plain downloader.
     browser_pages: ClassVar[frozenset[str]] = frozenset()
     #: a "더보기" (load more) button to press on rendered pages until it is gone
     browser_more_css: ClassVar[str] = ""

@@ -138,6 +138,16 @@ class RollingWarcWriter:
         return {"filename": self.path.name, "record_id": record_id, "offset": offset, "length": length,
                 "revisit": original is not None}
 
+    def write_conversion(self, url: str, body: bytes, content_type: str, refers_to: str | None) -> dict:
+        """A ``conversion`` record (e.g. the DOM a browser built) of the record ``refers_to``."""
+        record = self.builder.create_warc_record(
+            url, "conversion", payload=io.BytesIO(body), length=len(body), warc_content_type=content_type,
+            # WARC 1.1 forbids WARC-Concurrent-To on conversion records: Refers-To links it.
+            warc_headers_dict={"WARC-Refers-To": refers_to} if refers_to else {},
+        )
+        ((record_id, offset, length),) = self.write_records([record])
+        return {"filename": self.path.name, "record_id": record_id, "offset": offset, "length": length}
+
     def write_metadata(self, url: str, fields: list[tuple[str, str]], refers_to: str) -> dict:
         """A ``metadata`` record (``application/warc-fields``) about the record ``refers_to``."""
         payload = "".join(f"{name}: {value}\r\n" for name, value in fields).encode("utf-8")
