@@ -36,7 +36,8 @@ class ArticleItem(scrapy.Item):
     # provenance
     warc_filename = scrapy.Field()
     warc_record_id = scrapy.Field()
-    extraction_warnings = scrapy.Field()  # names of required fields that could not be extracted
+    extraction_warnings = scrapy.Field()  # missing required fields and extraction doubts (docs/records.md)
+    provenance = scrapy.Field()      # which extraction layer gave each field (newsbot.extract.layers)
     # enrichment (newsbot.pipelines.enrich): who the article is about, what it is about
     regions = scrapy.Field()         # governments named, resolved by newsbot.regions
     topics = scrapy.Field()          # keyword-rule topic tags with their matched terms (newsbot.topics)
