@@ -124,7 +124,9 @@ class ArticlePage:
         node = getattr(node, "root", node)
         if isinstance(node, str):  # attribute or text() selections
             return clean_line(node)
-        return " ".join(filter(None, (clean_line(line) for line in element_lines(node))))
+        # one clean_line over the joined lines: the same words as cleaning each line and
+        # joining the non-empty ones (NFC never composes across the joining space), one call
+        return clean_line(" ".join(element_lines(node)))
 
     def _read_head_data(self) -> None:
         # One walk over <meta> and <script> (lxml's tag-filtered iter, as cheap as one

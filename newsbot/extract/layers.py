@@ -75,10 +75,12 @@ MIN_MAIN_CONTENT_CHARS = 100
 EARLIEST_YEAR = 1990
 
 _LABEL_WORDS = frozenset({"기자", "작성자", "기자명", "글", "사진", "글쓴이", "관리자", "admin", "administrator"})
-_COUNTER = re.compile(r"^(?:댓글|조회|조회수|추천|공유|좋아요|스크랩|읽음|hit|view)s?\s*[:：]?\s*[\d,]+$|^[\d,.\s]+$",
-                      re.IGNORECASE)
 _HAS_LETTER = re.compile(r"[가-힣A-Za-z]")
-_DATE_LIKE = re.compile(r"\d{2,4}\s*[-./]\s*\d{1,2}\s*[-./]\s*\d{1,2}")
+#: a counter ("댓글 0", "조회수 1,024"), a date, or a byline where a section name should be
+_NOT_A_SECTION = re.compile(
+    r"^(?:댓글|조회|조회수|추천|공유|좋아요|스크랩|읽음|hits?|views?)\s*[:：]?\s*[\d,]+$"
+    r"|\d{2,4}\s*[-./]\s*\d{1,2}\s*[-./]\s*\d{1,2}|기자$",
+    re.IGNORECASE)
 _URL_OR_MAIL_LINE = re.compile(r"^(?:https?://\S+|\S+@\S+)$")
 _PLAIN_NAME = re.compile(r"^\s*[가-힣]{2,5}\s?(?:기자)?\s*$")
 
@@ -97,18 +99,18 @@ class _Layering:
         self.warnings: list[str] = []
         self._page_text: labelled.PageText | None = None
         self.published_time: datetime | None = None  # the family's, parsed once
+        self.latest: datetime | None = None  # a date after this is in the future
         self._site_names: set[str] | None = None
 
     # -- helpers ---------------------------------------------------------------
-    def family(self, method):
-        """A family method's value and its provenance: ``selector``, or the metadata/URL
-        source when the method's own fallback (``meta()``, ``query_param()``) answered."""
-        self.page.answered_by = None
-        value = method()
+    def source_of(self, value) -> str:
+        """Provenance of what a family method just returned (``page.answered_by`` reset
+        before the call): ``selector``, or the metadata/URL source when the method's own
+        fallback (``meta()``, ``query_param()``) answered."""
         answered = self.page.answered_by
-        if value and answered is not None and answered[2] == value:
-            return value, f"{answered[0]}:{answered[1]}"
-        return value, SELECTOR
+        if answered is not None and value and answered[2] == value:
+            return f"{answered[0]}:{answered[1]}"
+        return SELECTOR
 
     def site_names(self) -> set[str]:
         if self._site_names is None:
@@ -158,17 +160,16 @@ class _Layering:
             value = parse_kst(text)
         except DateParseError:
             return None
-        now = self.now or datetime.now(KST)
-        if value.year < EARLIEST_YEAR or value > now + timedelta(days=1):
+        if self.latest is None:
+            self.latest = (self.now or datetime.now(KST)) + timedelta(days=1)
+        if value.year < EARLIEST_YEAR or value > self.latest:
             return None
         return value
 
     @staticmethod
     def plausible_section(text: str | None) -> bool:
-        text = clean_line(text or "")
-        if not 1 <= len(text) <= 30 or not _HAS_LETTER.search(text):
-            return False
-        return not (_COUNTER.match(text) or _DATE_LIKE.search(text) or text.endswith("기자"))
+        text = (text or "").strip()
+        return 1 <= len(text) <= 30 and bool(_HAS_LETTER.search(text)) and not _NOT_A_SECTION.search(text)
 
     @staticmethod
     def plausible_main_content(lines: list[str]) -> bool:
@@ -180,45 +181,25 @@ class _Layering:
         return text_chars >= MIN_MAIN_CONTENT_CHARS
 
     # -- fields ------------------------------------------------------------------
+    # Each field: the family's value (kept when plausible, with a cheap test inline: this is
+    # the path every page takes), else a ``*_fallback`` method that asks the next layers.
+    # Written flat on purpose: per-call overhead was most of the layering's cost.
     def metadata(self, field: str, plausible, deep: bool = False, transform=None):
-        for source, value in self.structured.candidates(field, deep=deep):
-            if transform is not None:
-                value = transform(value)
-            if plausible(value):
-                return value, f"metadata:{source}"
-        return None, None
+        value, source = self.structured.first(field, plausible, deep=deep, transform=transform)
+        return (value, f"metadata:{source}") if value else (None, None)
 
-    def title(self):
-        value, source = self.family(self.page.title)
-        from_metadata = source != SELECTOR
-        if value and from_metadata:
-            value = self.strip_site_name(clean_line(value))
-        if self.plausible_title(value, from_metadata):
-            return value, source
-        return self.metadata("title", lambda v: self.plausible_title(v, from_metadata=True), deep=True,
-                             transform=lambda v: self.strip_site_name(clean_line(v)))
+    def title_fallback(self):
+        plausible = lambda v: self.plausible_title(v, from_metadata=True)  # noqa: E731
+        return self.metadata("title", plausible, deep=True, transform=lambda v: self.strip_site_name(clean_line(v)))
 
-    def subtitle(self, title: str | None):
-        value, source = self.family(self.page.subtitle)
-        if value and value.strip():
-            return value, source
-        return self.metadata("subtitle", lambda v: bool(v) and clean_line(v) != clean_line(title or ""))
-
-    def published(self):
-        value, source = self.family(self.page.published_raw)
-        self.published_time = self.parse_plausible_date(value)
-        if self.published_time is not None:
-            return value, source
+    def published_fallback(self):
         value, source = self.metadata("published_at", self.parse_plausible_date, deep=True)
         if value:
             return value, source
         value = labelled.labelled_date(self.page_text().lines)
         return (value, LABEL) if value else (None, None)
 
-    def modified(self, header_known: bool):
-        value, source = self.family(self.page.modified_raw)
-        if self.parse_plausible_date(value):
-            return value, source
+    def modified_fallback(self, header_known: bool):
         value, source = self.metadata("modified_at", self.parse_plausible_date, deep=not header_known)
         if value or header_known:
             # the family found the dates: a modification time it did not find is not there
@@ -226,26 +207,21 @@ class _Layering:
         value = labelled.labelled_date(self.page_text().lines, modified=True)
         return (value, LABEL) if value else (None, None)
 
-    def author(self, header_known: bool, body_lines: list[str]):
-        value, source = self.family(self.page.author)
-        if self.plausible_author(value, from_metadata=source.startswith("metadata:")):
-            return value, source
+    def author_fallback(self, header_known: bool, body_lines: list[str]):
         value, source = self.metadata("author", lambda v: self.plausible_author(v, from_metadata=True),
                                       deep=not header_known)
         if value:
             return value, source
-        candidates = [labelled.byline_in_body(body_lines)]
         if not header_known:
-            candidates.insert(0, labelled.byline_in_lines(self.page_text().before))
-        for value in candidates:
+            value = labelled.byline_in_lines(self.page_text().before)
             if self.plausible_author(value):
                 return value, LABEL
+        value = labelled.byline_in_body(body_lines)
+        if self.plausible_author(value):
+            return value, LABEL
         return None, None
 
-    def section(self, header_known: bool):
-        value, source = self.family(self.page.section)
-        if self.plausible_section(value):
-            return value, source
+    def section_fallback(self, header_known: bool):
         value, source = self.metadata("section", self.plausible_section, deep=not header_known)
         if value:
             return value, source
@@ -256,29 +232,30 @@ class _Layering:
         return None, None
 
     def body_captions_images(self):
-        """(body lines, captions, images) and their provenance."""
+        """(body lines, body text, provenance, captions, provenance, images, provenance)."""
         page = self.page
         body, photos, excluded = page.body_parts()
         labelled_captions = []
-        if body is not None and not photos and next(body.iter("img"), None) is not None:
+        images = page.images() if body is not None else []
+        if images and not photos:
             # photos the family's selectors do not know: their captions are labelled (▲ …)
             blocks = labelled.photo_captions(body, excluded)
             if blocks:
                 page._body_parts = (body, [node for node, _ in blocks], excluded)
                 labelled_captions = [caption for _, caption in blocks]
         lines = page.body_lines()
-        if any(line.strip() for line in lines):
+        text = "\n".join(lines)
+        if text and not text.isspace():
             if labelled_captions:
                 captions, captions_source = labelled_captions, LABEL
             else:
                 captions = page.captions()
                 captions_source = SELECTOR if captions else None
-            images = page.images()
-            return lines, SELECTOR, captions, captions_source, images, SELECTOR if images else None
+            return lines, text, SELECTOR, captions, captions_source, images, SELECTOR if images else None
 
         main = extract_main_content(page.root, page.url)
         if main is None or not self.plausible_main_content(main.lines):
-            return lines, None, [], None, [], None
+            return lines, text, None, [], None, [], None
         captions = []
         page_body = next(page.root.iter("body"), None)
         if main.images and page_body is not None:
@@ -290,32 +267,81 @@ class _Layering:
         if captions:
             caption_lines = set(captions)
             lines = [line for line in lines if labelled._CAPTION_MARK.sub("", clean_line(line)) not in caption_lines]
-        return (lines, MAIN_CONTENT, captions, LABEL if captions else None,
+        return (lines, "\n".join(lines), MAIN_CONTENT, captions, LABEL if captions else None,
                 main.images, MAIN_CONTENT if main.images else None)
 
     def check_published_against_metadata(self) -> None:
         """Warn when the family's publication time (``self.published_time``) and the first
         plausible one in the page's metadata are more than :data:`DISAGREEMENT` apart."""
-        for _, value in self.structured.candidates("published_at", checks_only=True):
-            metadata_time = self.parse_plausible_date(value)
-            if metadata_time is not None:
-                if abs(self.published_time - metadata_time) > DISAGREEMENT:
-                    self.warnings.append(PUBLISHED_DISAGREES)
-                return
+        found = {}
+
+        def plausible(value):
+            found["time"] = self.parse_plausible_date(value)
+            return found["time"] is not None
+
+        # article:published_time and JSON-LD: the metadata a CMS writes from its own clock
+        if self.structured.first("published_at", plausible, limit=2)[0] is not None:
+            if abs(self.published_time - found["time"]) > DISAGREEMENT:
+                self.warnings.append(PUBLISHED_DISAGREES)
 
     def fields(self) -> dict:
-        page, provenance = self.page, self.provenance
-        title, provenance["title"] = self.title()
-        published, provenance["published_at"] = self.published()
-        header_known = provenance["published_at"] == SELECTOR
+        page = self.page
+        provenance = self.provenance
+
+        # title: the family's, else metadata (og:title ... <title>)
+        page.answered_by = None
+        title = page.title()
+        source = self.source_of(title)
+        if source != SELECTOR and title:
+            title = self.strip_site_name(clean_line(title))
+        if not self.plausible_title(title, source != SELECTOR):
+            title, source = self.title_fallback()
+        provenance["title"] = source if title else None
+
+        # published: the family's, else metadata, else a labelled date anywhere on the page
+        page.answered_by = None
+        published = page.published_raw()
+        source = self.source_of(published)
+        self.published_time = self.parse_plausible_date(published)
+        if self.published_time is None:
+            published, source = self.published_fallback()
+        provenance["published_at"] = source if published else None
+        header_known = source == SELECTOR and published is not None
         if header_known:
             self.check_published_against_metadata()
-        body_lines, provenance["body"], captions, provenance["captions"], images, provenance["images"] = (
-            self.body_captions_images())
-        subtitle, provenance["subtitle"] = self.subtitle(title)
-        author, provenance["author"] = self.author(header_known, body_lines)
-        modified, provenance["modified_at"] = self.modified(header_known)
-        section, provenance["section"] = self.section(header_known)
+
+        (body_lines, body_text, provenance["body"], captions, provenance["captions"], images,
+         provenance["images"]) = self.body_captions_images()
+
+        page.answered_by = None
+        subtitle = page.subtitle()
+        source = self.source_of(subtitle)
+        if not (subtitle and subtitle.strip()):
+            subtitle, source = self.metadata(
+                "subtitle", lambda v: clean_line(v) != clean_line(title or ""))
+        provenance["subtitle"] = source if subtitle else None
+
+        page.answered_by = None
+        author = page.author()
+        source = self.source_of(author)
+        if not self.plausible_author(author, from_metadata=source != SELECTOR):
+            author, source = self.author_fallback(header_known, body_lines)
+        provenance["author"] = source if author else None
+
+        page.answered_by = None
+        modified = page.modified_raw()
+        source = self.source_of(modified)
+        if self.parse_plausible_date(modified) is None:
+            modified, source = self.modified_fallback(header_known)
+        provenance["modified_at"] = source if modified else None
+
+        page.answered_by = None
+        section = page.section()
+        source = self.source_of(section)
+        if not self.plausible_section(section):
+            section, source = self.section_fallback(header_known)
+        provenance["section"] = source if section else None
+
         return {
             "url": page.url,
             "article_id": page.article_id(),
@@ -325,10 +351,10 @@ class _Layering:
             "author": author,
             "published_at_raw": published,
             "modified_at_raw": modified,
-            "body": "\n".join(body_lines),
+            "body": body_text,
             "body_en": page.body_en(),
             "captions": captions,
             "images": images,
-            "provenance": dict(provenance),
-            "extraction_warnings": list(self.warnings),
+            "provenance": provenance,
+            "extraction_warnings": self.warnings,
         }

@@ -56,21 +56,29 @@ ARTICLE_TYPES = frozenset({
 })
 
 #: per field, the sources in the order they are tried: ("meta", name) reads a <meta>,
-#: ("json-ld", property) / ("microdata", property) the article object, ("html-title", "")
+#: ("json-ld", property) / ("microdata", property) the article object, ("html-title", "");
+#: Dublin Core and microdata are ``deep`` sources (see the module doc)
 SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
     "title": (("json-ld", "headline"), ("meta", "og:title"), ("meta", "twitter:title"),
-              ("meta", "dc.title"), ("microdata", "headline"), ("html-title", "")),
+              ("dc", "dc.title"), ("microdata", "headline"), ("html-title", "")),
     "subtitle": (("json-ld", "alternativeHeadline"), ("microdata", "alternativeHeadline")),
     "author": (("json-ld", "author"), ("meta", "dable:author"), ("meta", "article:author"),
-               ("meta", "og:article:author"), ("meta", "author"), ("meta", "dc.creator"),
-               ("meta", "twitter:creator"), ("microdata", "author")),
+               ("meta", "og:article:author"), ("meta", "author"), ("meta", "twitter:creator"),
+               ("dc", "dc.creator"), ("microdata", "author")),
     "published_at": (("meta", "article:published_time"), ("json-ld", "datePublished"),
-                     ("meta", "dcterms.issued"), ("meta", "dcterms.created"), ("meta", "dc.date"),
-                     ("meta", "pubdate"), ("microdata", "datePublished")),
+                     ("meta", "pubdate"), ("dc", "dcterms.issued"), ("dc", "dcterms.created"),
+                     ("dc", "dc.date"), ("microdata", "datePublished")),
     "modified_at": (("meta", "article:modified_time"), ("json-ld", "dateModified"),
-                    ("meta", "og:updated_time"), ("meta", "dcterms.modified"),
-                    ("microdata", "dateModified")),
+                    ("meta", "og:updated_time"), ("dc", "dcterms.modified"), ("microdata", "dateModified")),
     "section": (("meta", "article:section"), ("json-ld", "articleSection"), ("microdata", "articleSection")),
+}
+_DEEP_KINDS = frozenset({"dc", "microdata"})
+#: the same, each with the name provenance gives it, split by depth (built once)
+_PLAN: dict[tuple[str, bool], tuple[tuple[str, str, str], ...]] = {
+    (field, deep): tuple(
+        (kind, name, name if kind in ("meta", "dc") else (f"{kind}:{name}" if name else kind))
+        for kind, name in sources if deep or kind not in _DEEP_KINDS)
+    for field, sources in SOURCES.items() for deep in (False, True)
 }
 
 _TITLE_SEPARATORS = (" | ", " - ", " :: ", " : ", " – ", " — ", " · ")
@@ -119,19 +127,16 @@ class StructuredData:
         self._dublin_core: dict[str, str] | None = None
 
     # -- sources -------------------------------------------------------------
-    def meta(self, name: str) -> str | None:
-        if name.startswith(("dc.", "dcterms.")):
-            if self._dublin_core is None:
-                # Dublin Core names are written DC.creator, dc.Creator, DCTERMS.modified ...
-                self._dublin_core = {}
-                for key, value in self.page.meta_map().items():
-                    if key[:1] in "dD" and value and value.strip():
-                        lower = key.lower()
-                        if lower.startswith(("dc.", "dcterms.")):
-                            self._dublin_core.setdefault(lower, value)
-            value = self._dublin_core.get(name)
-            return clean_line(value) if value else None
-        return self.page.meta(name)
+    def dublin_core(self, name: str) -> str | None:
+        if self._dublin_core is None:
+            # Dublin Core names are written DC.creator, dc.Creator, DCTERMS.modified ...
+            self._dublin_core = {}
+            for key, value in self.page.meta_map().items():
+                lower = key.lower()
+                if lower.startswith(("dc.", "dcterms.")) and value and value.strip():
+                    self._dublin_core.setdefault(lower, value)
+        value = self._dublin_core.get(name)
+        return clean_line(value) if value else None
 
     def jsonld_article(self) -> dict | None:
         if self._jsonld is False:
@@ -181,22 +186,35 @@ class StructuredData:
         return None
 
     # -- per field ---------------------------------------------------------------
-    def candidates(self, field: str, deep: bool = False, checks_only: bool = False) -> Iterator[tuple[str, str]]:
-        """``(source, value)`` for ``field``, in :data:`SOURCES` order, non-empty values only;
-        microdata only when ``deep``; with ``checks_only`` the first two sources (what a
-        cross-check of a value the family found reads: ``article:published_time``, JSON-LD)."""
-        for kind, name in SOURCES.get(field, ())[:2] if checks_only else SOURCES.get(field, ()):
-            if kind == "microdata" and not deep:
-                continue
+    def first(self, field: str, plausible, deep: bool = False, transform=None,
+              limit: int | None = None) -> tuple[str | None, str | None]:
+        """The first plausible value for ``field`` and its source name, in :data:`SOURCES`
+        order (``deep`` sources only when asked, the first ``limit`` sources only when
+        given); ``(None, None)`` when none is.  ``transform`` is applied before the test."""
+        metas = self.page.meta_map()
+        plan = _PLAN[field, deep]
+        for kind, name, source in plan[:limit] if limit else plan:
             if kind == "meta":
-                value, source = self.meta(name), name
+                value = metas.get(name)
+                if not value or value.isspace():
+                    continue
+                value = clean_line(value)
             elif kind == "json-ld":
+                if not self.page.jsonld_scripts():
+                    continue
                 article = self.jsonld_article()
-                value, source = (_text(article.get(name)) if article else None), f"json-ld:{name}"
+                value = _text(article.get(name)) if article else None
+            elif kind == "dc":
+                value = self.dublin_core(name)
             elif kind == "microdata":
                 article = self.microdata_article()
-                value, source = (_text(article.get(name)) if article else None), f"microdata:{name}"
+                value = _text(article.get(name)) if article else None
             else:
-                value, source = self.html_title(), "html-title"
-            if value:
-                yield source, value
+                value = self.html_title()
+            if not value:
+                continue
+            if transform is not None:
+                value = transform(value)
+            if plausible(value):
+                return value, source
+        return None, None
