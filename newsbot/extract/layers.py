@@ -256,6 +256,7 @@ class _Layering:
         main = extract_main_content(page.root, page.url)
         if main is None or not self.plausible_main_content(main.lines):
             return lines, text, None, [], None, [], None
+        lines = main.lines
         captions = []
         page_body = next(page.root.iter("body"), None)
         if main.images and page_body is not None:

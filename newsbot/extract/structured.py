@@ -101,13 +101,19 @@ def _flatten(items) -> Iterator[dict]:
                 yield from (member for member in graph if isinstance(member, dict))
 
 
-def _text(value) -> str | None:
-    """One string from a JSON-LD/microdata value: a name of a Person/Organization, the
-    first of a list (names of several authors joined by ", ")."""
+#: properties whose several values are all kept (joined by ", "); of others, the first counts
+_JOINED = frozenset({"author", "creator"})
+
+
+def _text(value, join: bool = False) -> str | None:
+    """One string from a JSON-LD/microdata value: the name of a Person/Organization; of a
+    list the first, or with ``join`` all (several authors: "하지원, 문태호")."""
     if value is None:
         return None
     if isinstance(value, list):
         parts = [t for t in (_text(v) for v in value) if t]
+        if not join:
+            return parts[0] if parts else None
         return ", ".join(dict.fromkeys(parts)) or None
     if isinstance(value, dict):
         inner = value.get("properties") if isinstance(value.get("properties"), dict) else value
@@ -203,12 +209,12 @@ class StructuredData:
                 if not self.page.jsonld_scripts():
                     continue
                 article = self.jsonld_article()
-                value = _text(article.get(name)) if article else None
+                value = _text(article.get(name), name in _JOINED) if article else None
             elif kind == "dc":
                 value = self.dublin_core(name)
             elif kind == "microdata":
                 article = self.microdata_article()
-                value = _text(article.get(name)) if article else None
+                value = _text(article.get(name), name in _JOINED) if article else None
             else:
                 value = self.html_title()
             if not value:
