@@ -321,6 +321,15 @@ def test_too_little_main_content_is_no_body():
     assert (result["body"], result["extraction_warnings"], result["provenance"]["body"]) == ("", ["body"], None)
 
 
+def test_bytes_that_are_no_html_give_no_main_content():
+    import random
+
+    page = FamilyAArticle.from_html(random.Random(7).randbytes(4096), A_URL)
+    raw = page.to_dict()
+    assert (raw["title"], raw["published_at_raw"], raw["body"]) == (None, None, "")  # dropped as no article
+    assert raw["provenance"] == provenance()
+
+
 # -- order, plausibility, disagreement -------------------------------------------------------------
 def test_a_counter_the_section_selector_picks_loses_to_the_section_meta():
     html = """<html><head><meta property="article:section" content="의회"></head><body>

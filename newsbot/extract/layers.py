@@ -36,8 +36,9 @@ unknown header layout), and the main-content extractor only when they found no b
 * section: 1-30 characters with a letter, not a counter (``댓글 0``, ``조회수 57``), a date,
   or a byline;
 * body: any text from the family; from the main-content extractor at least
-  :data:`MIN_MAIN_CONTENT_CHARS` characters of article text (bylines, e-mail and URL lines
-  not counted): less is more likely page furniture than an article.
+  :data:`MIN_MAIN_CONTENT_CHARS` letters and digits (Hangul, Latin) of text besides bylines,
+  e-mail and URL lines, and those at least :data:`MIN_WORD_SHARE` of its characters: less
+  is more likely page furniture (or bytes that are no HTML) than an article.
 
 Warnings (``extraction_warnings``; normalize adds the names of missing required fields):
 ``published_at:disagrees_with_metadata`` when the family's date and the page's metadata
@@ -72,6 +73,8 @@ PUBLISHED_DISAGREES = "published_at:disagrees_with_metadata"
 #: dates further apart than this disagree (a date printed without its time is midnight)
 DISAGREEMENT = timedelta(days=1)
 MIN_MAIN_CONTENT_CHARS = 100
+MIN_WORD_SHARE = 0.6
+_WORD_CHARS = re.compile(r"[가-힣A-Za-z0-9]")
 EARLIEST_YEAR = 1990
 
 _LABEL_WORDS = frozenset({"기자", "작성자", "기자명", "글", "사진", "글쓴이", "관리자", "admin", "administrator"})
@@ -173,12 +176,14 @@ class _Layering:
 
     @staticmethod
     def plausible_main_content(lines: list[str]) -> bool:
-        text_chars = 0
-        for line in map(clean_line, lines):
-            if not line or is_furniture(line) or _URL_OR_MAIL_LINE.match(line) or labelled.byline_in_lines([line]):
-                continue
-            text_chars += len(line.replace(" ", ""))
-        return text_chars >= MIN_MAIN_CONTENT_CHARS
+        """Enough text, and text in words: Hangul, Latin letters and digits are most of it
+        (bytes that are no HTML at all decode to a soup of symbols and accented letters)."""
+        text = "".join(
+            line for line in map(clean_line, lines)
+            if line and not (is_furniture(line) or _URL_OR_MAIL_LINE.match(line) or labelled.byline_in_lines([line]))
+        ).replace(" ", "")
+        words = len(_WORD_CHARS.findall(text))
+        return words >= MIN_MAIN_CONTENT_CHARS and words >= MIN_WORD_SHARE * len(text)
 
     # -- fields ------------------------------------------------------------------
     # Each field: the family's value (kept when plausible, with a cheap test inline: this is
