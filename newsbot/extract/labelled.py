@@ -64,7 +64,7 @@ _BODY_LEAD = re.compile(
 )
 _SPLIT_PARTS = re.compile(r"\s*[|｜]\s*|\s+/\s+|\s{2,}")
 #: the first characters of a caption next to a photo
-_CAPTION_MARK = re.compile(r"^\s*[▲△▶▷◀◆■]\s*")
+CAPTION_MARK = re.compile(r"^\s*[▲△▶▷◀◆■]\s*")
 _CAPTION_HINT = re.compile(r"[©ⓒ]|사진\s*[=:]|사진\s*제공|/\s*사진|제공\s*$")
 #: a caption is short; a longer text next to an image is article text
 MAX_CAPTION_CHARS = 200
@@ -191,10 +191,10 @@ def photo_captions(body: etree._Element, skip: list[etree._Element]) -> list[tup
             if not lines:
                 continue
             text = " ".join(lines)
-            marked = bool(_CAPTION_MARK.match(text) or _CAPTION_HINT.search(text)
+            marked = bool(CAPTION_MARK.match(text) or _CAPTION_HINT.search(text)
                           or next(node.iter("figcaption"), None) is not None)
             if marked and len(text) <= MAX_CAPTION_CHARS and node not in seen:
                 seen.add(node)
-                found.append((node, _CAPTION_MARK.sub("", text)))
+                found.append((node, CAPTION_MARK.sub("", text)))
             break
     return found

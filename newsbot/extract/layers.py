@@ -272,7 +272,7 @@ class _Layering:
                     captions.append(caption)
         if captions:
             caption_lines = set(captions)
-            lines = [line for line in lines if labelled._CAPTION_MARK.sub("", clean_line(line)) not in caption_lines]
+            lines = [line for line in lines if labelled.CAPTION_MARK.sub("", clean_line(line)) not in caption_lines]
         return (lines, "\n".join(lines), MAIN_CONTENT, captions, LABEL if captions else None,
                 main.images, MAIN_CONTENT if main.images else None)
 

@@ -6,12 +6,14 @@ Sources, each named the way provenance records it (``metadata:<source>``):
   ``json-ld:datePublished`` ...), parsed by extruct's JSON-LD extractor;
 * ``<meta>`` tags, named as written: OpenGraph and its ``article:*`` (``og:title``,
   ``article:published_time``, ``article:modified_time``, ``article:section``), the byline
-  metas Korean CMSes emit for ad and recommendation networks (``dable:author``: ND Soft and
-  many others; ``article:author``, ``og:article:author``, ``author``, ``twitter:creator``),
+  metas Korean CMSes emit for ad and recommendation networks and share previews
+  (``dable:author``, which Dable's publisher setup asks for next to ``dable:item_id`` and
+  ``article:section``; ``article:author``, ``og:article:author``, ``og:author``, ``author``,
+  ``twitter:creator``; KakaoTalk's ``kakao:title``/``kakao:description`` carry no byline),
   Dublin Core (``dc.creator``, ``dcterms.modified`` ..., lower-cased);
 * schema.org microdata in an ``itemscope`` whose ``itemtype`` is an article
   (``microdata:datePublished`` ...), parsed by extruct's microdata extractor, read only
-  when asked for ``deep`` candidates (see below);
+  for ``deep`` lookups (see below);
 * the ``<title>`` element (``html-title``), only when it reads ``title <sep> site``.
 
 Why extruct only for JSON-LD and microdata (measured on the fixture pages and 20
@@ -26,8 +28,9 @@ extractor also writes a ``URI`` attribute into the page's tree, which extraction
 change.  So metas are read from that pass, JSON-LD is parsed per ``<script>`` found by the
 same pass (extruct's extractor on the script element itself: no second walk of the page).
 Even finding microdata costs a walk of every element (``//*[@itemscope]``: 27 us), so
-microdata is read only for ``deep`` lookups: a required field (title, date) still missing,
-or a page whose family selectors found no date at all (an unknown skin).
+microdata, and Dublin Core (rare on Korean news pages; its lookup walks every meta name),
+are read only for ``deep`` lookups: a required field (title, date) still missing, or a page
+whose family selectors found no date at all (an unknown skin).
 
 Everything here is lazy: a page whose family selectors found every field never parses
 its JSON-LD.
@@ -59,11 +62,11 @@ ARTICLE_TYPES = frozenset({
 #: ("json-ld", property) / ("microdata", property) the article object, ("html-title", "");
 #: Dublin Core and microdata are ``deep`` sources (see the module doc)
 SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
-    "title": (("json-ld", "headline"), ("meta", "og:title"), ("meta", "twitter:title"),
+    "title": (("json-ld", "headline"), ("meta", "og:title"), ("meta", "twitter:title"), ("meta", "kakao:title"),
               ("dc", "dc.title"), ("microdata", "headline"), ("html-title", "")),
     "subtitle": (("json-ld", "alternativeHeadline"), ("microdata", "alternativeHeadline")),
     "author": (("json-ld", "author"), ("meta", "dable:author"), ("meta", "article:author"),
-               ("meta", "og:article:author"), ("meta", "author"), ("meta", "twitter:creator"),
+               ("meta", "og:article:author"), ("meta", "og:author"), ("meta", "author"), ("meta", "twitter:creator"),
                ("dc", "dc.creator"), ("microdata", "author")),
     "published_at": (("meta", "article:published_time"), ("json-ld", "datePublished"),
                      ("meta", "pubdate"), ("dc", "dcterms.issued"), ("dc", "dcterms.created"),
