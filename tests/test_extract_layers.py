@@ -391,3 +391,47 @@ def test_disagreement_warning_is_counted_and_reported_by_name():
     report = CrawlReport(crawler).build(Spider(name="x"), "finished")
     assert report["extraction_warnings"]["by_field"] == {"body": 1, "published_at:disagrees_with_metadata": 1}
     assert report["extraction_warnings"]["items"] == 2
+
+
+# -- every family: the fixture articles its selectors read stay on the selector layer ------------
+def fixture_articles():
+    """(site, target, spider class, response) of every fixture article page, as served."""
+    import json
+
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.project import get_project_settings
+
+    from newsbot.testing.localsite import load_routes
+
+    loader = SpiderLoader.from_settings(get_project_settings())
+    for site in sorted(p.name for p in FIXTURES.iterdir() if (p / "routes.json").exists()):
+        if site not in loader.list():
+            continue
+        files = json.loads((FIXTURES / site / "routes.json").read_text(encoding="utf-8"))
+        for target, route in load_routes(FIXTURES / site).items():
+            if not files[target].get("file", "list").startswith("list"):
+                url = f"http://127.0.0.1{target}"
+                yield site, target, loader.load(site), HtmlResponse(
+                    url, body=route.body, headers={"Content-Type": route.content_type})
+
+
+#: the fixture pages built to drift from their family's layout (and gnuboard's alert page)
+DRIFTED = {
+    ("gginews", "/news/view.php?idx=71405"): {"body"},
+    ("voicekorea", "/news/view.php?idx=1547"): {"title", "published_at"},
+    ("newsstep", "/news/newsview.php?ncode=1065580000000003"): {"title", "published_at"},
+    ("firstnews", "/firstnews/115"): {"title", "published_at"},
+}
+
+
+def test_every_family_reads_its_fixture_articles_with_its_selectors():
+    checked = set()
+    for site, target, spidercls, response in fixture_articles():
+        page = spidercls.article_page(response.url, response.selector)
+        if page.not_an_article():
+            continue
+        provenance = page.to_dict()["provenance"]
+        not_selector = {f for f in ("title", "published_at", "body") if provenance[f] != "selector"}
+        assert not_selector == DRIFTED.get((site, target), set()), (site, target, provenance)
+        checked.add(site)
+    assert checked == {"breaknews_gn", "firstnews", "gginews", "idomin", "newsstep", "voicekorea"}
