@@ -9,9 +9,9 @@ from scrapy.utils.test import get_crawler
 
 from newsbot.extensions.report import CrawlReport
 from newsbot.extract import labelled, layers
-from newsbot.extract.family_a import FamilyAArticle
-from newsbot.extract.family_b import FamilyBArticle
-from newsbot.extract.family_e import FamilyEArticle
+from newsbot.cms.mcode import McodeArticle
+from newsbot.cms.breaknews import BreaknewsArticle
+from newsbot.cms.ndsoft import NdsoftArticle
 from newsbot.faults.pipeline import NotAnArticlePipeline
 from newsbot.items import ArticleItem
 from newsbot.normalize import normalize_article
@@ -44,7 +44,7 @@ SKINS = {
     # 2025 ND Soft: byline in an unnamed <div> (and in dable:author), the visible time outside
     # ul.infomation (with article:published_time/modified_time), and "댓글 0" in the list the
     # family's section selector (ul.breadcrumbs li:last-child) picks
-    "ndsoft/2025_unnamed_byline.html": (FamilyEArticle, E_URL, {
+    "ndsoft/2025_unnamed_byline.html": (NdsoftArticle, E_URL, {
         "title": "거제시, 청렴 시민감사관 12명 위촉",
         "subtitle": "공모로 뽑은 시민 12명…계약·보조금 집행 점검",
         "author": "정다은",
@@ -63,7 +63,7 @@ SKINS = {
         "extraction_warnings": [],
     }),
     # older ND Soft, table layout, EUC-KR: no family selector matches anything
-    "ndsoft/2009_table_euckr.html": (FamilyEArticle, "http://www.hallyeo.example/news/articleView.html?idxno=10230", {
+    "ndsoft/2009_table_euckr.html": (NdsoftArticle, "http://www.hallyeo.example/news/articleView.html?idxno=10230", {
         "title": "통영시, 상반기 예산 조기집행 점검회의",
         "author": "김영호",
         "published_at": "2009-02-17T16:40:00+09:00",
@@ -82,7 +82,7 @@ SKINS = {
     }),
     # 2012 Break News, EUC-KR: the date in a table cell no selector names; a photo table
     # without the family's class, its ▲ caption; the reporter's e-mail line ends the body
-    "breaknews/2012_table_cell_date.html": (FamilyBArticle, "http://www.breaknews.example/sub_read.html?uid=220412&section=sc3", {
+    "breaknews/2012_table_cell_date.html": (BreaknewsArticle, "http://www.breaknews.example/sub_read.html?uid=220412&section=sc3", {
         "title": "화성시, 청렴 조례 개정안 입법예고",
         "author": "이영진",
         "published_at": "2012-08-02T10:36:00+09:00",
@@ -121,7 +121,7 @@ def test_2025_skin_without_its_metas_falls_to_labelled_text():
     html = (FIXTURES / "skins" / "ndsoft" / "2025_unnamed_byline.html").read_text(encoding="utf-8")
     head_end = html.index("</head>")
     html = html[:html.index('<meta property="og:type"')] + html[head_end:]  # every <meta> but charset gone
-    result = record(FamilyEArticle, html, E_URL)
+    result = record(NdsoftArticle, html, E_URL)
     assert (result["author"], result["published_at_raw"], result["published_at"]) == (
         "정다은", "입력 2025.03.04 09:30", "2025-03-04T09:30:00+09:00")
     assert result["modified_at"] is None  # "수정" is printed nowhere
@@ -139,7 +139,7 @@ def test_a_known_page_is_all_selector_and_runs_no_later_layer(monkeypatch):
 
     monkeypatch.setattr(layers, "extract_main_content", must_not_run)
     monkeypatch.setattr(labelled, "page_text", must_not_run)
-    result = record(FamilyEArticle, fixture_html("idomin", "view_900101.html"),
+    result = record(NdsoftArticle, fixture_html("idomin", "view_900101.html"),
                     "https://www.idomin.com/news/articleView.html?idxno=900101")
     assert result["provenance"] == ALL_SELECTOR
     assert result["extraction_warnings"] == []  # its article:published_time agrees
@@ -148,7 +148,7 @@ def test_a_known_page_is_all_selector_and_runs_no_later_layer(monkeypatch):
 def test_a_body_found_by_the_family_never_runs_the_main_content_extractor(monkeypatch):
     monkeypatch.setattr(layers, "extract_main_content", lambda *a: pytest.fail("trafilatura ran"))
     for idx in (71401, 71402, 71403, 71404):
-        result = record(FamilyAArticle, fixture_html("gginews", f"view_{idx}.html"))
+        result = record(McodeArticle, fixture_html("gginews", f"view_{idx}.html"))
         assert result["provenance"]["body"] == "selector" and result["body"]
 
 
@@ -167,7 +167,7 @@ JSON_LD_PAGE = """<html><head><title>무관한 제목 - 사이트</title>
 
 
 def test_json_ld_article_in_a_graph():
-    result = record(FamilyAArticle, JSON_LD_PAGE)
+    result = record(McodeArticle, JSON_LD_PAGE)
     assert (result["title"], result["subtitle"], result["author"], result["section"]) == (
         "사천시, 공공기관 청렴도 평가 대비 점검", "부서별 취약 분야 사전 점검", "하지원, 문태호", "행정")
     assert (result["published_at"], result["modified_at"]) == ("2024-05-02T08:10:00+09:00", "2024-05-02T11:45:00+09:00")
@@ -179,7 +179,7 @@ def test_json_ld_article_in_a_graph():
 
 def test_broken_json_ld_is_skipped_not_fatal():
     html = JSON_LD_PAGE.replace('"@context"', '"@context" :: broken', 1)
-    result = record(FamilyAArticle, html)
+    result = record(McodeArticle, html)
     assert result["title"] == "무관한 제목"  # the <title>, since the JSON-LD cannot be read
     assert result["provenance"]["title"] == "metadata:html-title"
 
@@ -194,7 +194,7 @@ MICRODATA_PAGE = """<html><head><title>마을 소식 | 사이트</title></head><
 
 
 def test_microdata_article_when_the_family_finds_no_title_or_date():
-    result = record(FamilyAArticle, MICRODATA_PAGE)
+    result = record(McodeArticle, MICRODATA_PAGE)
     assert (result["title"], result["author"], result["published_at"]) == (
         "함양군, 주민참여예산 위원 40명 모집", "노은비", "2023-11-20T10:00:00+09:00")
     assert result["provenance"] == provenance(
@@ -206,7 +206,7 @@ def test_dublin_core_metas_any_case():
     html = """<html><head><meta name="DC.Title" content="고성군, 조례 정비 완료">
       <meta name="dc.creator" content="남궁민 기자"><meta name="DCTERMS.issued" content="2022-09-01T09:00:00+09:00">
       </head><body><div id="viewContent"><p>고성군이 낡은 조례 12건을 정비했다.</p></div></body></html>"""
-    result = record(FamilyAArticle, html)
+    result = record(McodeArticle, html)
     assert (result["title"], result["author"], result["published_at"]) == (
         "고성군, 조례 정비 완료", "남궁민", "2022-09-01T09:00:00+09:00")
     assert result["provenance"] == provenance(title="metadata:dc.title", author="metadata:dc.creator",
@@ -231,7 +231,7 @@ KNOWN_HEADER = """<html><head>{metas}</head><body>
     ('<meta name="author" content="관리자">', None, None),
 ])
 def test_byline_metas_in_order_and_implausible_ones_skipped(metas, author, source):
-    result = record(FamilyAArticle, KNOWN_HEADER.format(metas=metas))
+    result = record(McodeArticle, KNOWN_HEADER.format(metas=metas))
     assert (result["author"], result["provenance"]["author"]) == (author, source)
 
 
@@ -240,7 +240,7 @@ def test_a_family_methods_own_meta_fallback_is_credited_to_metadata():
       <meta property="og:title" content="오산시, 청렴 신문고 개설 - 경기인터넷뉴스">
       <meta property="article:published_time" content="2024-02-01T10:00:00+09:00"></head>
       <body><div id="viewContent"><p>오산시가 청렴 신문고를 열었다.</p></div></body></html>"""
-    result = record(FamilyAArticle, html)
+    result = record(McodeArticle, html)
     assert result["title"] == "오산시, 청렴 신문고 개설"  # the site's name is not part of the title
     assert result["provenance"] == provenance(
         title="metadata:og:title", published_at="metadata:article:published_time", body="selector")
@@ -253,7 +253,7 @@ def test_labelled_dates_and_byline_anywhere_in_an_unknown_header():
       <p class="when">기사입력 2023.05.02 오후 3:12 | 최종수정 2023.05.03 09:00 | 조회 1,204</p></div>
       <div id="viewContent"><p>본문 첫 문단.</p></div>
       <div class="foot">등록번호 경기 아00000 | 등록일 2010.01.05</div></body></html>"""
-    result = record(FamilyAArticle, html)
+    result = record(McodeArticle, html)
     assert (result["published_at_raw"], result["published_at"]) == ("기사입력 2023.05.02 오후 3:12", "2023-05-02T15:12:00+09:00")
     assert (result["modified_at_raw"], result["modified_at"]) == ("최종수정 2023.05.03 09:00", "2023-05-03T09:00:00+09:00")
     assert result["author"] == "박서연"
@@ -263,7 +263,7 @@ def test_labelled_dates_and_byline_anywhere_in_an_unknown_header():
 def test_unlabelled_date_and_site_name_title_stay_missing():
     # the drifted fixtures: a bare "2024-07-09" is no labelled date, a <title> without a
     # separator may be the site's name alone
-    result = record(FamilyAArticle, fixture_html("voicekorea", "view_1547.html"),
+    result = record(McodeArticle, fixture_html("voicekorea", "view_1547.html"),
                     "http://voicekorea.kr/news/view.php?idx=1547")
     assert result["extraction_warnings"] == ["title", "published_at"]
     assert result["provenance"] == provenance(body="selector")
@@ -285,7 +285,7 @@ def test_bylines_at_the_body_start_and_end(lines, byline):
 def test_a_photo_caption_marked_beside_its_image_leaves_the_body():
     html = """<div id="viewContent"><p><img src="/p.jpg"><br>▲ 시의회 본회의장 모습. (사진=의회 제공)</p>
       <p>▲ 청렴 교육 확대 ▲ 신고 창구 일원화</p><p>시의회가 조례안을 통과시켰다.</p></div>"""
-    result = record(FamilyAArticle, f"<html><body>{html}</body></html>")
+    result = record(McodeArticle, f"<html><body>{html}</body></html>")
     assert result["captions"] == ["시의회 본회의장 모습. (사진=의회 제공)"]
     # ▲ bullets away from any image are article text
     assert result["body"] == "▲ 청렴 교육 확대 ▲ 신고 창구 일원화\n시의회가 조례안을 통과시켰다."
@@ -306,7 +306,7 @@ def test_main_content_when_the_body_container_is_unknown():
     html = f"""<html><body><div class="gnb"><a href="/">홈</a> <a href="/a">행정</a></div>
       <div class="newArticleBody2026"><p><img src="/photo/1.jpg" alt="설명회"><br>▲ 예산안 설명회 모습</p>{paragraphs}</div>
       <div class="aside"><h3>많이 본 뉴스</h3><ul><li><a href="/b">다른 기사</a></li></ul></div></body></html>"""
-    result = record(FamilyAArticle, html)
+    result = record(McodeArticle, html)
     assert result["body"].splitlines() == MAIN_TEXT  # the caption is not body text
     assert result["images"] == ["http://www.gginews.kr/photo/1.jpg"]
     assert result["captions"] == ["예산안 설명회 모습"]
@@ -317,14 +317,14 @@ def test_main_content_when_the_body_container_is_unknown():
 def test_too_little_main_content_is_no_body():
     # the fixture whose body sits in an unknown container holds one short sentence: what a
     # main-content extractor finds there is more likely furniture than an article
-    result = record(FamilyAArticle, fixture_html("gginews", "view_71405.html"))
+    result = record(McodeArticle, fixture_html("gginews", "view_71405.html"))
     assert (result["body"], result["extraction_warnings"], result["provenance"]["body"]) == ("", ["body"], None)
 
 
 def test_bytes_that_are_no_html_give_no_main_content():
     import random
 
-    page = FamilyAArticle.from_html(random.Random(7).randbytes(4096), A_URL)
+    page = McodeArticle.from_html(random.Random(7).randbytes(4096), A_URL)
     raw = page.to_dict()
     assert (raw["title"], raw["published_at_raw"], raw["body"]) == (None, None, "")  # dropped as no article
     assert raw["provenance"] == provenance()
@@ -335,7 +335,7 @@ def test_a_counter_the_section_selector_picks_loses_to_the_section_meta():
     html = """<html><head><meta property="article:section" content="의회"></head><body>
       <ul class="breadcrumbs"><li>홈</li><li>댓글 0</li></ul>
       <article id="article-view-content-div"><p>본문.</p></article></body></html>"""
-    result = record(FamilyEArticle, html, E_URL)
+    result = record(NdsoftArticle, html, E_URL)
     assert (result["section"], result["provenance"]["section"]) == ("의회", "metadata:article:section")
 
 
@@ -354,14 +354,14 @@ def test_section_plausibility(text, plausible):
 ])
 def test_family_date_that_disagrees_with_the_metadata_is_warned_and_kept(meta_time, warned):
     html = KNOWN_HEADER.format(metas=f'<meta property="article:published_time" content="{meta_time}">')
-    result = record(FamilyAArticle, html)
+    result = record(McodeArticle, html)
     assert result["published_at"] == "2024-08-06T07:38:57+09:00"  # the family's value stays
     assert result["extraction_warnings"] == (["published_at:disagrees_with_metadata"] if warned else [])
 
 
 def test_disagreement_is_checked_against_json_ld_too():
     ld = '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2023-08-06T07:38:57+09:00"}</script>'
-    result = record(FamilyAArticle, KNOWN_HEADER.format(metas=ld))
+    result = record(McodeArticle, KNOWN_HEADER.format(metas=ld))
     assert result["extraction_warnings"] == ["published_at:disagrees_with_metadata"]
 
 
@@ -369,14 +369,14 @@ def test_disagreement_is_checked_against_json_ld_too():
 def test_implausible_metadata_dates_are_skipped_for_the_labelled_one(meta_time):
     html = f"""<html><head><meta property="article:published_time" content="{meta_time}"></head><body>
       <p class="date">입력 2021.06.30 18:20</p><div id="viewContent"><p>본문.</p></div></body></html>"""
-    result = record(FamilyAArticle, html)
+    result = record(McodeArticle, html)
     assert (result["published_at"], result["provenance"]["published_at"]) == ("2021-06-30T18:20:00+09:00", "label")
 
 
 def test_a_title_that_is_the_site_name_alone_is_no_title():
     html = """<html><head><meta property="og:site_name" content="보이스코리아"><meta property="og:title" content="보이스코리아">
       <title>보이스코리아</title></head><body><div id="viewContent"><p>본문.</p></div></body></html>"""
-    result = record(FamilyAArticle, html)
+    result = record(McodeArticle, html)
     assert (result["title"], result["provenance"]["title"]) == (None, None)
     assert "title" in result["extraction_warnings"]
 
