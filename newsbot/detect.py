@@ -53,6 +53,16 @@ class Evidence:
     def line(self) -> str:
         return f"[{self.cms} +{self.weight}] {self.kind}: {self.what}"
 
+    def short(self) -> str:
+        """A few words for a registry evidence line."""
+        if self.kind == "url":
+            return "article URL shape"
+        if self.kind == "links":
+            return "article links"
+        if self.kind == "markup":
+            return self.what.split(" (")[0]
+        return self.sign
+
 
 @dataclass
 class Page:
@@ -195,10 +205,13 @@ def _title_site(page: Page) -> str | None:
 
 
 def _board(pages: Iterable[Page]) -> str | None:
+    from newsbot.cms import spider_base
+
+    long_form = spider_base("gnuboard").urls.long_form  # short-URL mode /board/N names the board too
     counts: dict[str, int] = {}
     for page in pages:
         for url in [page.url, *page.links()]:
-            parts = urlsplit(url)
+            parts = urlsplit(long_form(url))
             if parts.path.endswith("/bbs/board.php"):
                 for board in parse_qs(parts.query).get("bo_table", []):
                     counts[board] = counts.get(board, 0) + 1 + (url == page.url) * 100

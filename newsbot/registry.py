@@ -212,6 +212,8 @@ def outlet_problems(outlet: Outlet) -> list[str]:
     if outlet.cms == "gnuboard":
         if not _BOARD_NAME.match(outlet.board):
             problems.append(f"board {outlet.board!r}: a gnuboard outlet needs its board (bo_table: letters, digits, _)")
+        if outlet.list_paths:  # GnuboardSpider lists the board; list_paths would be ignored
+            problems.append("list_paths: a gnuboard outlet's list is its board's (give board instead)")
     elif outlet.board:
         problems.append(f"board {outlet.board!r}: only gnuboard outlets have a board")
     if outlet.verified and not outlet.evidence:
