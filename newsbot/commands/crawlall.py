@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy.exceptions import UsageError
+from scrapy.settings import SETTINGS_PRIORITIES
 
 from newsbot import exitcodes, registry
 from newsbot.commands.crawl import Command as CrawlCommand
@@ -163,7 +164,9 @@ class OutletQueue:
         crawler = self.process.create_crawler(spidercls)
         jobdir = crawler.settings.get("JOBDIR")
         if jobdir:  # one JOBDIR per outlet: Scrapy's queue on disk belongs to one crawl
-            crawler.settings.set("JOBDIR", str(Path(jobdir) / outlet.site), priority="cmdline")
+            # Above "cmdline": crawl() merges the process's settings into the crawler's again,
+            # and an equal priority would put the shared -s JOBDIR back.
+            crawler.settings.set("JOBDIR", str(Path(jobdir) / outlet.site), priority=SETTINGS_PRIORITIES["cmdline"] + 1)
         self.running += 1
         logger.info("Outlet %s (%s, %s): starting (%d running, %d waiting)", outlet.site, outlet.name,
                     outlet.cms, self.running, len(self.pending))
