@@ -177,3 +177,34 @@ def test_a_registry_file_with_problems_is_refused(tmp_path):
     assert result.stderr.rstrip("\n").splitlines()[-1] == (
         f"newsbot: error: --registry {bad}: b: cms 'wordpress': not a known CMS "
         "(mcode, breaknews, ncode, gnuboard, ndsoft, generic)")
+
+
+def test_two_cluster_workers_share_every_outlet(tmp_path):
+    """crawlall with REDIS_URL: each outlet's crawl is a cluster worker of that outlet (its
+    own queue, filter and state in Redis); two machines' crawlall share every outlet and
+    record each article once (docs/cluster.md)."""
+    from newsbot.testing.generated_site import GeneratedSite
+    from newsbot.testing.redis_server import RedisServer
+
+    sites = [GeneratedSite(80, seed=seed) for seed in (1, 2)]
+    with RedisServer() as redis, sites[0].serve() as first, sites[1].serve() as second:
+        registry_file = write_registry(tmp_path / "outlets.toml", [
+            entry("gen_one", first.base_url, "mcode", home_region="경기도"),
+            entry("gen_two", second.base_url, "mcode", home_region="경기도"),
+        ])
+        workers = []
+        for worker in ("w1", "w2"):
+            command = [sys.executable, "-m", "scrapy", "crawlall", "--registry", str(registry_file),
+                       "-s", f"OUTPUT_DIR={tmp_path / worker}", "-s", f"REDIS_URL={redis.url}",
+                       "-s", f"NEWSBOT_WORKER_ID={worker}", "-s", "DOWNLOAD_DELAY=0.02", "-s", "AUTOTHROTTLE_ENABLED=0"]
+            log = (tmp_path / f"{worker}.log").open("w")
+            workers.append(subprocess.Popen(command, cwd=REPO, stderr=log))
+        statuses = [worker.wait(timeout=240) for worker in workers]
+    assert statuses == [0, 0], (tmp_path / "w1.log").read_text()[-3000:]
+    written = [json.loads(line)["id"] for path in sorted(tmp_path.glob("w*/gen_*/jsonl/*.jsonl"))
+               for line in path.read_text(encoding="utf-8").splitlines()]
+    expected = {f"gen_{name}:{idx}" for name, site in zip(("one", "two"), sites) for idx in site.article_ids()}
+    assert sorted(written) == sorted(expected)  # every article, once, across both workers
+    for worker in ("w1", "w2"):
+        report = combined_report(tmp_path / worker)
+        assert (report["exit_status"], report["needs_attention"]) == (0, [])
