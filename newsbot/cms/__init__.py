@@ -10,8 +10,10 @@ module         CMS                                                           art
 ``ndsoft``     ND Soft (family E: idomin, kado, jejusori, most regionals)    ``/news/articleView.html?idxno=N``
 =============  ============================================================  ======================
 
-An outlet names its CMS (a spider class on the CMS's spider base); a new CMS is a new
-module here with the three classes (docs/architecture.md).
+An outlet names its CMS in the outlet registry (``cms`` in ``newsbot/data/outlets.toml``;
+``generic`` for a CMS with no module here) and its spider is built on that CMS's spider
+base (:func:`spider_base`).  A new CMS is a new module here with the three classes and its
+``SIGNATURES`` (what ``scrapy detect`` recognises it by) (docs/architecture.md).
 """
 
 from __future__ import annotations
