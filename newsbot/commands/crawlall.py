@@ -161,16 +161,26 @@ class OutletQueue:
             logger.error("Outlet %s not started: %s", outlet.site, exc)
             self.results[outlet.site] = outlet_result(outlet, None, status, "preflight", str(exc))
             return
-        crawler = self.process.create_crawler(spidercls)
-        jobdir = crawler.settings.get("JOBDIR")
-        if jobdir:  # one JOBDIR per outlet: Scrapy's queue on disk belongs to one crawl
-            # Above "cmdline": crawl() merges the process's settings into the crawler's again,
-            # and an equal priority would put the shared -s JOBDIR back.
-            crawler.settings.set("JOBDIR", str(Path(jobdir) / outlet.site), priority=SETTINGS_PRIORITIES["cmdline"] + 1)
+        try:
+            crawler = self.process.create_crawler(spidercls)
+            jobdir = crawler.settings.get("JOBDIR")
+            if jobdir:  # one JOBDIR per outlet: Scrapy's queue on disk belongs to one crawl
+                # Above "cmdline": crawl() merges the process's settings into the crawler's
+                # again, and an equal priority would put the shared -s JOBDIR back.
+                crawler.settings.set("JOBDIR", str(Path(jobdir) / outlet.site),
+                                     priority=SETTINGS_PRIORITIES["cmdline"] + 1)
+            crawling = self.process.crawl(crawler, **self.arguments)
+        except UsageError as exc:  # e.g. a spider's settings asking for a browser that is not there
+            logger.error("Outlet %s not started: %s", outlet.site, exc)
+            self.results[outlet.site] = outlet_result(outlet, None, exitcodes.USAGE, "usage", str(exc))
+            return
+        except Exception as exc:  # one outlet's crawler that cannot be made must not stop the others
+            logger.exception("Outlet %s not started", outlet.site)
+            self.results[outlet.site] = outlet_result(outlet, None, exitcodes.ERROR, "error", repr(exc))
+            return
         self.running += 1
         logger.info("Outlet %s (%s, %s): starting (%d running, %d waiting)", outlet.site, outlet.name,
                     outlet.cms, self.running, len(self.pending))
-        crawling = self.process.crawl(crawler, **self.arguments)
         if hasattr(crawling, "addBoth"):  # a Deferred (Twisted reactor without asyncio)
             crawling.addBoth(lambda value: self.finished(outlet, crawler, value))
         else:  # an asyncio Task
@@ -274,9 +284,11 @@ class Command(CrawlCommand):
         chosen = select_outlets(outlets, selection)
         jobs, skipped = [], []
         for outlet in chosen:
-            spidercls = self.spider_for(outlet, from_file=bool(opts.registry))
+            problems = registry.outlet_problems(outlet)  # the packaged registry's spiders skip such entries
+            spidercls = None if problems else self.spider_for(outlet, from_file=bool(opts.registry))
             if spidercls is None:
-                reason = f"no spider for CMS {outlet.cms!r} yet"
+                reason = (f"its registry entry has problems ({'; '.join(problems)})" if problems
+                          else f"no spider for CMS {outlet.cms!r} yet")
                 if outlet.site in selection.sites:
                     raise UsageError(f"--sites {outlet.site}: {reason}")
                 skipped.append((outlet, reason))

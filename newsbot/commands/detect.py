@@ -11,7 +11,8 @@ written), or reads it from a WARC, and judges the pages of each host together
 "unknown: use the generic spider", then the ``[[outlet]]`` table to add to the registry.
 
 Exit status 0 when every page was read; 6 when a page could not be fetched, 7 when
-robots.txt forbids it; 2 for bad arguments.
+robots.txt forbids it, 1 when a URL asked for is not in the WARC (as an HTML response);
+2 for bad arguments.
 """
 
 from __future__ import annotations
