@@ -65,6 +65,7 @@ def test_outlets_crawl_as_if_alone_with_one_combined_report(tmp_path):
         robots = {site: "/robots.txt" in server.requests for site, server in sites.items()}
 
     assert result.returncode == 11, result.stderr[-3000:]
+    assert alone.returncode == 0, alone.stderr[-3000:]
     report = combined_report(output)
     assert {k: report[k] for k in ("command", "registry", "concurrent_outlets", "outlets_selected", "outlets_ok",
                                    "needs_attention", "totals", "exit_status")} == {

@@ -237,7 +237,10 @@ class Command(CrawlCommand):
         return "Crawl many registry outlets in one process, each as if alone, with one combined report"
 
     def long_desc(self) -> str:
-        return __doc__.split("\n\n", 1)[1]
+        return ("Crawls a selection of the outlet registry (default: every verified outlet) in one process, "
+                "each outlet as its own crawler with its own politeness, state, WARC, JSON Lines and report, "
+                "at most CRAWLALL_CONCURRENT_OUTLETS at once; writes one combined report under "
+                "OUTPUT_DIR/_crawlall/ and exits 11 when any outlet needs attention. See docs/scheduling.md.")
 
     def add_options(self, parser) -> None:
         super().add_options(parser)

@@ -158,7 +158,10 @@ class Command(ScrapyCommand):
         return "Which CMS is this outlet on? Prints the evidence and its registry entry"
 
     def long_desc(self) -> str:
-        return __doc__.split("\n\n", 1)[1]
+        return ("Fetches the pages politely (robots.txt obeyed, nothing archived) or reads them from a WARC "
+                "(--warc), judges each host's pages by the CMS signatures, URL shapes and generator tag, and "
+                "prints the family with its evidence, or 'unknown: use the generic spider', and the registry "
+                "entry to add. See docs/adding-an-outlet.md.")
 
     def add_options(self, parser) -> None:
         super().add_options(parser)

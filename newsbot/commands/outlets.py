@@ -32,7 +32,9 @@ class Command(ScrapyCommand):
         return "List, check or document the outlet registry"
 
     def long_desc(self) -> str:
-        return __doc__.split("\n\n", 1)[1]
+        return ("Lists the registry outlets a selection takes (as scrapy crawlall would), checks the whole "
+                "registry (--check: one line per problem, exit 2) or regenerates the outlets table of a "
+                "document (--write-docs docs/outlets.md). See docs/outlets.md.")
 
     def add_options(self, parser) -> None:
         super().add_options(parser)
