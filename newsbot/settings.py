@@ -157,6 +157,9 @@ NEWSBOT_EXPECT_ARTICLES = True    # exit 4 when list pages showed no article at 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
+# -- many outlets in one process (scrapy crawlall, docs/scheduling.md) ----------------
+CRAWLALL_CONCURRENT_OUTLETS = 8  # outlets crawled at once; the next starts as one finishes
+
 # -- past one machine (newsbot/distributed/, docs/cluster.md) -------------------------
 # The switch to a scrapy-redis cluster. From the environment too, so a password in the URL
 # need not be on the command line (where `ps` shows it); -s REDIS_URL=... still wins.

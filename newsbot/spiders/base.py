@@ -1,8 +1,8 @@
 """What every newsbot spider shares: arguments, start, list walking, the article callback.
 
 A CMS (``newsbot/cms/<name>.py``) subclasses :class:`NewsSpider` and declares its URL
-rules, where lists live and how article links look; an outlet subclasses its CMS's
-spider with a ``name`` and a ``base_url``.
+rules, where lists live and how article links look; an outlet is an entry of the outlet
+registry, built into a subclass of its CMS's spider (newsbot/spiders/registry.py).
 
 Arguments every spider takes (``scrapy crawl SITE -a NAME=VALUE``):
 
