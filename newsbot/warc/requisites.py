@@ -57,7 +57,7 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.response import get_base_url
 
-from newsbot.warc import REQUISITE_META_KEY
+from newsbot.warc import BROWSER_ARCHIVED_FLAG, REQUISITE_META_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -404,8 +404,8 @@ class RequisitesMiddleware:
     def page_requests(self, response, item) -> list:
         if not hasattr(response, "selector"):
             return []
-        if "newsbot_browser_archived" in response.flags:
-            # rendered in a browser (newsbot/browser.py), which archived every response it
+        if BROWSER_ARCHIVED_FLAG in response.flags:
+            # rendered in a browser (newsbot/browser/), which archived every response it
             # received for the page, photos and stylesheets included: not fetched twice
             return []
         spider = self.crawler.spider
