@@ -11,19 +11,21 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest, NotConfigured, UsageError
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.settings import Settings
+from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
 
 from newsbot.faults import record_fault
 from newsbot.faults.downloader import FaultMiddleware
 from newsbot.items import ArticleItem
-from newsbot.spiders.idomin import IdominSpider
 from newsbot.warc import REQUISITE_META_KEY
 from newsbot.warc.requisites import (CSS, FONT, IMAGE, MAX_PER_DOCUMENT, PRIORITY, Requisite, RequisitesMiddleware,
                                      css_references, page_requisites, requisites_mode, requisites_report, same_site,
                                      style_attribute_references)
 from tests.conftest import FIXTURES
 
+#: the ND Soft outlet the fixture imitates (a registry spider, loaded as Scrapy loads it)
+IdominSpider = SpiderLoader.from_settings(get_project_settings()).load("idomin")
 BASE = "http://www.example.com"
 ARTICLE = f"{BASE}/news/articleView.html?idxno=900201"
 
