@@ -34,8 +34,8 @@ LAYERS = [
     ("newsbot.spiders.base",),
     # 5: one module per CMS: URL rules, page object, spider base
     ("newsbot.cms",),
-    # 6: outlets
-    ("newsbot.spiders",),
+    # 6: outlets: the registry (data/outlets.toml), the spiders built from it, CMS detection
+    ("newsbot.spiders", "newsbot.registry", "newsbot.detect"),
     # 7: re-parse, commands, wiring
     ("newsbot.reparse", "newsbot.commands", "newsbot.addon", "newsbot.settings"),
     # 8: test support
