@@ -3,6 +3,11 @@
 w3lib's ``canonicalize_url`` sorts the query and drops the fragment; on top of it we
 drop tracking parameters and normalize the host (lower case, no ``www.`` difference is
 *not* assumed: two hosts are two sites unless a spider says otherwise).
+
+Query values are never decoded: a value is bytes the server reads in its own charset
+(an EUC-KR ``sca`` category on a gnuboard board is ``%B0%E6%B1%E2``), so parameters are
+dropped on the raw query string, comparing only their decoded *names*, and w3lib, which
+keeps percent-encoded bytes as they are, does the rest.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import ClassVar
-from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url as _w3lib_canonicalize
 
@@ -34,10 +39,24 @@ def canonicalize_url(url: str, drop_params: frozenset[str] | set[str] = frozense
 @lru_cache(maxsize=4096)
 def _canonicalize(url: str, drop_params: frozenset[str]) -> str:
     parts = urlsplit(url.strip())
-    dropped = TRACKING_PARAMS | set(drop_params)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in dropped]
-    cleaned = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
+    query = drop_query_params(parts.query, TRACKING_PARAMS | drop_params)
+    cleaned = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, ""))
     return _w3lib_canonicalize(cleaned)
+
+
+def drop_query_params(query: str, names: frozenset[str]) -> str:
+    """``query`` without the parameters named in ``names`` (lower case), every other
+    ``name=value`` kept byte for byte.  parse_qsl/urlencode would decode each value as
+    UTF-8 and replace what does not decode (an EUC-KR value became ``%EF%BF%BD...``)."""
+    kept = []
+    for pair in query.split("&"):
+        if not pair:
+            continue
+        # the name decoded only to be compared (its bytes, if not UTF-8, match no name here)
+        if unquote_plus(pair.partition("=")[0]).lower() in names:
+            continue
+        kept.append(pair)
+    return "&".join(kept)
 
 
 def canonical_rule(spider) -> Callable[[str], str]:
