@@ -67,8 +67,29 @@ def canonical_rule(spider) -> Callable[[str], str]:
 
 
 def is_http_url(url: str) -> bool:
-    parts = urlsplit(url)
+    """An absolute http(s) URL with a host name and, if any, a port that is a port number."""
+    try:
+        parts = urlsplit(url)
+        parts.port   # noqa: B018 -- raises ValueError for a port that is no number in 0-65535
+    except ValueError:   # also a malformed IPv6 address
+        return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def has_credentials(url: str) -> bool:
+    """A URL with user-info (``user:password@``, or a user alone) before its host."""
+    return _USERINFO.match(url.strip()) is not None
+
+
+_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/?#@:]*)(?::[^/?#@]*)?@")
+
+
+def redact_credentials(url: str) -> str:
+    """``url`` with the password in its user-info replaced by ``***``, for messages: works on
+    strings no URL parser accepts (a bad port, a broken IPv6 address), as those are the
+    ones an error message must show."""
+    return _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@" if m.group(0).count(":") > 1
+                         else f"{m['scheme']}{m['user']}@", url, count=1)
 
 
 class ArticleUrls:

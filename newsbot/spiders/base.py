@@ -37,13 +37,23 @@ from newsbot.items import ArticleItem
 from newsbot.spiders.walk import ListEntry, ListWalk, PagePlan, backfill_range, parse_list_date
 from newsbot.state import state_store
 from newsbot.state.middleware import ARTICLE_META
-from newsbot.urls import ArticleUrls, is_http_url
+from newsbot.urls import ArticleUrls, has_credentials, is_http_url, redact_credentials
 from newsbot.warc import WARC_META_KEY
 
 # Scrapyd passes _job (and sometimes _version/settings) to every spider.
 SCHEDULER_ARGS = frozenset({"_job", "_version", "settings"})
 #: a site id names folders and record ids: letters, digits, "_" and "-" only
 SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def check_url_argument(url: str, argument: str) -> None:
+    """An absolute http(s) URL without user-info, else a usage error that never shows a
+    password (a crawler sends no credentials it was given in a URL: they would end up in
+    the log, the WARC and the records)."""
+    if has_credentials(url):
+        raise UsageError(f"-a {argument}: a URL with user credentials is not accepted: {redact_credentials(url)!r}")
+    if not is_http_url(url):
+        raise UsageError(f"-a {argument}: not an absolute http(s) URL: {url!r}")
 
 
 def split_urls(value: str | Iterable[str] | None, argument: str) -> list[str]:
@@ -53,8 +63,7 @@ def split_urls(value: str | Iterable[str] | None, argument: str) -> list[str]:
     items = value.split(",") if isinstance(value, str) else list(value)
     urls = [u.strip() for u in items if u and u.strip()]
     for url in urls:
-        if not is_http_url(url):
-            raise UsageError(f"-a {argument}: not an absolute http(s) URL: {url!r}")
+        check_url_argument(url, argument)
     return urls
 
 
@@ -104,8 +113,7 @@ class NewsSpider(scrapy.Spider):
             raise UsageError(f"unknown argument(s) {', '.join(sorted(unknown))} for spider {self.name!r} (known: {known})")
         base_url = kwargs.pop("base_url", None)
         if base_url:
-            if not is_http_url(base_url):
-                raise UsageError(f"-a base_url: not an absolute http(s) URL: {base_url!r}")
+            check_url_argument(base_url, "base_url")
             self.base_url = base_url.rstrip("/")
         self.article_urls = split_urls(kwargs.pop("urls", None), "urls")
         start_urls = split_urls(kwargs.pop("start_urls", None), "start_urls")
