@@ -96,6 +96,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newsbot.faults.downloader.RetryAfterMiddleware": 550,
     "newsbot.faults.downloader.FaultMiddleware": 540,
+    # robots.txt by RFC 9309: one fetch; 4xx allows, 5xx/unreachable disallows the host (newsbot/faults/robots.py)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "newsbot.faults.robots.Rfc9309RobotsTxtMiddleware": 100,
 }
 
 SPIDER_MIDDLEWARES = {
