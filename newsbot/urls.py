@@ -76,6 +76,39 @@ def is_http_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> str | None:
+    """``scheme://host:port`` of an http(s) URL (the port always written), None for
+    anything else: what requests and redirects must share with the outlet."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}:{port or DEFAULT_PORTS[scheme]}"
+
+
+def on_origins(url: str, origins) -> bool:
+    """``url`` is on one of ``origins`` (as :func:`origin` writes them), without user-info.
+
+    The one allowance: ``https://host:443`` where ``http://host:80`` is allowed, the same
+    site over TLS (outlets move to https and redirect there; never the other way)."""
+    found = origin(url)
+    if found is None or has_credentials(url):
+        return False
+    if found in origins:
+        return True
+    host_port = found.removeprefix("https://")
+    return found.startswith("https://") and host_port.endswith(":443") \
+        and f"http://{host_port[:-len(':443')]}:80" in origins
+
+
 def has_credentials(url: str) -> bool:
     """A URL with user-info (``user:password@``, or a user alone) before its host."""
     return _USERINFO.match(url.strip()) is not None
