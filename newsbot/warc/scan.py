@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -47,9 +48,11 @@ class RecordTooLarge(Exception):
 
     ``warc_start``: the bytes read began a WARC record (a real record, merely too large)."""
 
-    def __init__(self, message: str, warc_start: bool = True):
+    def __init__(self, message: str, warc_start: bool = True, end: int | None = None):
         super().__init__(message)
         self.warc_start = warc_start
+        #: where the record ends, if its framing says so (an uncompressed record's Content-Length)
+        self.end = end
 
 
 #: what reading a damaged member or record raises
@@ -108,16 +111,18 @@ def _too_large(what: str, size: int, max_size: int, warc_start: bool = True) -> 
     return RecordTooLarge(f"{what} of {size} bytes exceeds DOWNLOAD_MAXSIZE ({max_size})", warc_start)
 
 
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:([^\r\n]*)", re.IGNORECASE)
+
+
 def declared_length(header: bytes) -> int:
     """The ``Content-Length`` of a WARC record header (``header`` up to its blank line)."""
-    for line in header.split(b"\r\n")[1:]:
-        name, colon, value = line.partition(b":")
-        if colon and name.strip().lower() == b"content-length":
-            value = value.strip()
-            if not value.isdigit():
-                raise ArchiveLoadFailed(f"WARC Content-Length is not a number: {value[:40]!r}")
-            return int(value)
-    raise ArchiveLoadFailed("WARC record without Content-Length")
+    found = _CONTENT_LENGTH.search(header)
+    if found is None:
+        raise ArchiveLoadFailed("WARC record without Content-Length")
+    value = found[1].strip()
+    if not value.isdigit():
+        raise ArchiveLoadFailed(f"WARC Content-Length is not a number: {value[:40]!r}")
+    return int(value)
 
 
 def check_declared_length(data: bytes, max_size: int | None) -> None:
@@ -268,9 +273,11 @@ def plain_record_at(fh, offset: int, max_size: int | None = DEFAULT_MAX_SIZE) ->
         raise ArchiveLoadFailed("no WARC record header here" if not window.startswith(b"WARC/")
                                 else "WARC header without its end (or longer than 64 KiB)")
     declared = declared_length(window[:end])
-    if max_size and declared > max_size + HEADER_ALLOWANCE:
-        raise _too_large("record block (WARC Content-Length)", declared, max_size)
     total = end + 4 + declared + 4
+    if max_size and declared > max_size + HEADER_ALLOWANCE:
+        too_large = _too_large("record block (WARC Content-Length)", declared, max_size)
+        too_large.end = offset + skipped + total
+        raise too_large
     data = window[:total]
     if len(data) < total:
         data += fh.read(total - len(data))
@@ -308,6 +315,12 @@ def _resync(fh, after: int, max_size: int | None = DEFAULT_MAX_SIZE) -> tuple[in
             continue
         fh.seek(candidate)
         return candidate, fh.read(CHUNK)
+
+
+def _plain_record_starts(fh, offset: int) -> bool:
+    """A WARC record begins at ``offset`` (after blank lines)."""
+    fh.seek(offset)
+    return fh.read(MAX_WARC_HEADER).lstrip(b"\r\n").startswith(b"WARC/1.")
 
 
 def _resync_plain(fh, after: int, max_size: int | None = DEFAULT_MAX_SIZE) -> int | None:
@@ -377,7 +390,11 @@ def _iter_plain_file(path: Path, on_damage: Callable[[ArchiveDamage], None], par
                 data, length = found
                 parsed = parse(data, max_size)
             except (RecordTooLarge, *DAMAGE_ERRORS) as exc:
-                resumed = _resync_plain(fh, offset, max_size)
+                resumed = None
+                if isinstance(exc, RecordTooLarge) and exc.end is not None and _plain_record_starts(fh, exc.end):
+                    resumed = exc.end    # skipped by its Content-Length, not read
+                if resumed is None:
+                    resumed = _resync_plain(fh, offset, max_size)
                 on_damage(ArchiveDamage(path, offset, resumed, str(exc) or type(exc).__name__,
                                         oversized=isinstance(exc, RecordTooLarge)))
                 if resumed is None:
