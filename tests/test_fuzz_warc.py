@@ -108,14 +108,20 @@ def damaged_archive(kind: tuple, gzip: bool) -> tuple[bytes, set[int]]:
     return b"".join(parts), intact
 
 
+NUMBERS = {url(n): n for n in range(RECORDS)}
+
+
 def read_everything(path) -> tuple[set[int], set[int], list]:
-    """What the scan and the index (and its reads) give back: record numbers by URL."""
+    """What the scan and the index (and its reads) give back: record numbers by URL (of
+    records whose URL and payload are whole)."""
     damage = []
-    scanned = {int(r.rec_headers.get_header("WARC-Target-URI").rsplit("=", 1)[1])
-               for _, _, _, r, payload in iter_records(path, on_damage=damage.append, max_size=LIMIT)
-               if payload == body(int(r.rec_headers.get_header("WARC-Target-URI").rsplit("=", 1)[1]))}
+    scanned = set()
+    for _, _, _, record, payload in iter_records(path, on_damage=damage.append, max_size=LIMIT):
+        n = NUMBERS.get(record.rec_headers.get_header("WARC-Target-URI"))
+        if n is not None and payload == body(n):
+            scanned.add(n)
     headers = [h for *_, h in iter_record_headers(path, on_damage=lambda d: None, max_size=LIMIT)]
-    assert {int(h["warc-target-uri"].rsplit("=", 1)[1]) for h in headers} >= scanned
+    assert {NUMBERS.get(h.get("warc-target-uri")) for h in headers} >= scanned
     index = ArchiveIndex([path], on_damage=damage.append, max_size=LIMIT)
     try:
         served = set()

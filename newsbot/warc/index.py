@@ -125,8 +125,12 @@ class ArchiveIndex:
                 rec_type = headers.get("warc-type")
                 if rec_type not in ("response", "revisit"):
                     continue
-                found += 1
                 url = headers.get("warc-target-uri")
+                if not url:   # nothing a request could ever be answered with
+                    damaged(ArchiveDamage(path, offset, offset + length if length else None,
+                                          f"{rec_type} record without WARC-Target-URI"))
+                    continue
+                found += 1
                 revisit = rec_type == "revisit"
                 self._db.execute(insert, (
                     file * _FILE_SEQ + found, url, file, offset, length, part, revisit, headers.get("warc-record-id"),
@@ -245,7 +249,7 @@ class ArchiveIndex:
 
     def _read(self, file: int, offset: int, length: int | None, part: int = 0):
         path = self._paths[file]
-        if length is None:
+        if length is None or not path.name.endswith(".gz"):
             return path, _read_one(path, offset, self.max_size)
         # A gzip member (usually one record), its length known: one read, one bounded inflate;
         # a member too long to inflate within the limit is refused before it is read.
@@ -294,7 +298,9 @@ class ArchiveIndex:
         """:meth:`_read`, or None with the damage reported (a record indexed from a CDXJ is
         first inflated here; one indexed by the scan already was)."""
         try:
-            return self._read(file, offset, length, part)
+            read = self._read(file, offset, length, part)
+            _status_line(read[1][0])   # a status line that is no status is damage too (ValueError)
+            return read
         except (RecordTooLarge, *DAMAGE_ERRORS) as exc:
             if (file, offset) not in self._reported:   # once, however often it is asked for
                 self._reported.add((file, offset))
@@ -319,7 +325,7 @@ CREATE TABLE records (
     url TEXT NOT NULL,
     file INTEGER NOT NULL,          -- ArchiveIndex._paths[file]
     offset INTEGER NOT NULL,
-    length INTEGER,                 -- gzip member length; NULL in an uncompressed WARC
+    length INTEGER,                 -- gzip member length (a record's, in an uncompressed WARC)
     part INTEGER NOT NULL,          -- which record of its gzip member (one member may hold several)
     revisit INTEGER NOT NULL,
     record_id TEXT,

@@ -192,11 +192,16 @@ def parse_member(data: bytes, max_size: int | None = DEFAULT_MAX_SIZE):
     """The WARC record(s) in one inflated member (or one plain record), each with its
     payload read; a payload over ``max_size`` raises :class:`RecordTooLarge`."""
     records = []
-    for record in ArchiveIterator(io.BytesIO(data), check_digests=False):
-        payload = record.raw_stream.read()
-        if max_size and len(payload) > max_size:
-            raise _too_large("record payload", len(payload), max_size)
-        records.append((record, payload))
+    try:
+        for record in ArchiveIterator(io.BytesIO(data), check_digests=False):
+            payload = record.raw_stream.read()
+            if max_size and len(payload) > max_size:
+                raise _too_large("record payload", len(payload), max_size)
+            records.append((record, payload))
+    except (AttributeError, TypeError, IndexError, KeyError) as exc:
+        # warcio's parser on bytes no writer made (a header line it cannot split, a missing
+        # WARC-Type): damage like any other, not a crash
+        raise ArchiveLoadFailed(f"unreadable WARC record ({type(exc).__name__}: {exc})") from None
     if not records:
         raise ArchiveLoadFailed("no WARC record in gzip member")
     return records
@@ -319,23 +324,27 @@ def _resync(fh, after: int, max_size: int | None = DEFAULT_MAX_SIZE) -> tuple[in
 
 def _plain_record_starts(fh, offset: int) -> bool:
     """A WARC record begins at ``offset`` (after blank lines)."""
-    fh.seek(offset)
+    try:
+        fh.seek(offset)
+    except (ValueError, OverflowError, OSError):   # a Content-Length past any file's end
+        return False
     return fh.read(MAX_WARC_HEADER).lstrip(b"\r\n").startswith(b"WARC/1.")
 
 
 def _resync_plain(fh, after: int, max_size: int | None = DEFAULT_MAX_SIZE) -> int | None:
     """The next offset > ``after`` where an uncompressed WARC record starts and parses (or
-    is merely too large): a ``WARC/1.`` version line at the start of a line."""
+    is merely too large): a ``WARC/1.`` version line, wherever the damage left it (the
+    line break before it may be what was lost)."""
     position = after + 1
-    marker = b"\nWARC/1."
+    marker = b"WARC/1."
     while True:
-        fh.seek(position - 1)
+        fh.seek(position)
         window = fh.read(CHUNK)
         hit = window.find(marker)
         if hit < 0:
             if len(window) < CHUNK:
                 return None
-            position += len(window) - len(marker)
+            position += len(window) - len(marker) + 1
             continue
         candidate = position + hit
         try:
@@ -377,7 +386,7 @@ def _iter_gzip_file(path: Path, on_damage: Callable[[ArchiveDamage], None], pars
 
 def _iter_plain_file(path: Path, on_damage: Callable[[ArchiveDamage], None], parse=parse_member,
                      max_size: int | None = DEFAULT_MAX_SIZE):
-    """(offset, None, what ``parse`` found) for each record of an uncompressed WARC: records
+    """(offset, length, what ``parse`` found) for each record of an uncompressed WARC: records
     are framed by their Content-Length (checked before the block is read); after damage,
     reading resumes at the next line starting a WARC record."""
     with path.open("rb") as fh:
@@ -401,10 +410,10 @@ def _iter_plain_file(path: Path, on_damage: Callable[[ArchiveDamage], None], par
                     return
                 offset = resumed
                 continue
-            # the record's own offset: past any blank lines before it
+            # the record's own offset (past any blank lines before it) and length
             start = offset + length - len(data)
             for one in parsed:
-                yield start, None, one
+                yield start, len(data), one
             offset += length
 
 
