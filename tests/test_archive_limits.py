@@ -187,3 +187,16 @@ def test_replay_of_a_gib_record_stays_small_and_never_copies_it(gib_archive, tmp
     assert responses.get(url(2)) in (None, "404")
     assert responses[url(71401)] == responses[url(71403)] == "200"
     assert os.path.getsize(warc) < 2 * MIB
+
+
+def test_a_cdxj_with_a_huge_line_is_not_used_and_the_warc_is_read(tmp_path):
+    warc = tmp_path / "a.warc.gz"
+    with warc.open("wb") as fh:
+        write_record(fh, url(71401), article(71401))
+    index_file = warc.with_name("a.cdxj")
+    index_file.write_text('k 20240804000000 {"url": "' + "x" * (1 << 20) + '"}\n', encoding="utf-8")
+    stamp = warc.stat().st_mtime_ns + 10**9
+    os.utime(index_file, ns=(stamp, stamp))             # newer than the WARC: it would be trusted
+    index, peak = traced_peak(lambda: ArchiveIndex([warc], max_size=LIMIT))
+    assert index.files_from_cdxj == 0 and list(index.order) == [url(71401)]
+    assert peak < 1 << 20                               # the megabyte line was never read whole
