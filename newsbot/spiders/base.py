@@ -37,12 +37,12 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
+from newsbot import exitcodes
 from newsbot.extract.base import ArticlePage
 from newsbot.items import ArticleItem
 from newsbot.spiders.walk import ListEntry, ListWalk, PagePlan, backfill_range, parse_list_date
 from newsbot.state import state_store
 from newsbot.state.middleware import ARTICLE_META
-from newsbot import exitcodes
 from newsbot.urls import ArticleUrls, has_credentials, is_http_url, on_origins, origin, redact_credentials
 from newsbot.warc import WARC_META_KEY
 
@@ -133,6 +133,7 @@ class NewsSpider(scrapy.Spider):
         if allow_foreign not in ("0", "1", "true", "false", "yes", "no", ""):
             raise UsageError(f"-a allow_foreign: 1 or 0, not {allow_foreign!r}")
         self.allow_foreign = allow_foreign in ("1", "true", "yes")
+        self.foreign_given: list[str] = []   # URL arguments crawled only by allow_foreign
         max_pages = kwargs.pop("max_pages", None)
         try:
             self.max_pages = int(max_pages) if max_pages is not None else None
@@ -192,7 +193,7 @@ class NewsSpider(scrapy.Spider):
         self.foreign_given = [u for _, u in foreign]   # reported when the crawl starts (stats exist then)
 
     def report_foreign_urls(self) -> None:
-        if not getattr(self, "foreign_given", None):
+        if not self.foreign_given:
             return
         stats, foreign = self.crawler.stats, self.foreign_given
         stats.set_value("newsbot/foreign_urls", len(foreign))
