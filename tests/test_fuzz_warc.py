@@ -234,3 +234,18 @@ def test_replay_of_a_battered_archive_keeps_every_intact_article(battered_archiv
     urls = ",".join(article_url(i) for i in ARTICLES)
     check_battered(run_scrapy(["crawl", "gginews", "-a", f"urls={urls}"], tmp_path / "out",
                               settings={"REPLAY_WARC": str(battered_archive)}))
+
+
+@pytest.mark.parametrize("gzip", [True, False], ids=["warc.gz", "plain warc"])
+@pytest.mark.parametrize("separator", [b"\x0c\n", b"\n", b"\r"])
+def test_the_fast_header_read_agrees_with_warcio_on_odd_line_breaks(tmp_path, gzip, separator):
+    """A header line ending in a lone LF or CR (found by the fuzzer: a flipped CR): the
+    index's own header read must see what warcio sees, or the record would go unindexed."""
+    data = (gzip_module.decompress(GZ_MEMBERS[0]) if gzip else PLAIN_MEMBERS[0])
+    data = data.replace(b"\r\nWARC-Target-URI", separator + b"WARC-Target-URI", 1)
+    path = tmp_path / ("odd.warc.gz" if gzip else "odd.warc")
+    path.write_bytes((gzip_module.compress(data, mtime=0) if gzip else data) + b"".join(
+        (GZ_MEMBERS if gzip else PLAIN_MEMBERS)[1:]))
+    records = [r.rec_headers.get_header("WARC-Target-URI") for *_, r, _ in iter_records(path, lambda d: None, LIMIT)]
+    headers = [h.get("warc-target-uri") for *_, h in iter_record_headers(path, lambda d: None, LIMIT)]
+    assert headers == records

@@ -224,7 +224,9 @@ def _member_headers(data: bytes, max_size: int | None = DEFAULT_MAX_SIZE) -> lis
     ``max_size`` (the block less its HTTP header) raises :class:`RecordTooLarge`.
     """
     end = data.find(b"\r\n\r\n")
-    if end > 0 and data.startswith(b"WARC/1."):
+    # (lines split only on CRLF here: a lone CR or LF, which warcio splits on, goes to warcio)
+    if end > 0 and data.startswith(b"WARC/1.") and data.count(b"\n", 0, end) == data.count(b"\r", 0, end) \
+            == data.count(b"\r\n", 0, end):
         headers: dict[str, bytes] = {}
         for line in data[:end].split(b"\r\n")[1:]:
             name, colon, value = line.partition(b":")
