@@ -96,6 +96,12 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newsbot.faults.downloader.RetryAfterMiddleware": 550,
     "newsbot.faults.downloader.FaultMiddleware": 540,
+    # Requests and redirects stay on the outlet's origins: scheme, host and port (newsbot/offsite.py)
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "newsbot.offsite.OriginOffsiteMiddleware": 50,
+    # robots.txt by RFC 9309: one fetch; 4xx allows, 5xx/unreachable disallows the host (newsbot/faults/robots.py)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "newsbot.faults.robots.Rfc9309RobotsTxtMiddleware": 100,
 }
 
 SPIDER_MIDDLEWARES = {
