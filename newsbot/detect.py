@@ -21,25 +21,13 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from parsel import Selector
 
+from newsbot.cms import Signature
+
 #: the least total weight a CMS needs to be named: one strong sign (weight 3) or two weaker ones
 MIN_SCORE = 3
 #: weights of the URL-shape evidence every CMS gets from its URL rules
 PAGE_URL_WEIGHT = 3
 LINKS_WEIGHT = 2
-
-
-@dataclass(frozen=True)
-class Signature:
-    """One sign of a CMS: exactly one of ``css`` (an element that must be present),
-    ``link`` (a pattern some ``href``/``src`` on the page matches) or ``text`` (a pattern
-    in the raw HTML, e.g. a script global), or ``generator`` (``<meta name=generator>``)."""
-
-    what: str
-    css: str | None = None
-    link: str | None = None
-    text: str | None = None
-    generator: str | None = None
-    weight: int = 1
 
 
 @dataclass(frozen=True)

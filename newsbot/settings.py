@@ -102,7 +102,13 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newsbot.faults.downloader.RetryAfterMiddleware": 550,
     "newsbot.faults.downloader.FaultMiddleware": 540,
-    # robots.txt of a requisite's host (a photo CDN) passes the offsite check (50), so it is obeyed
+    # Requests and redirects stay on the outlet's origins: scheme, host and port (newsbot/offsite.py)
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "newsbot.offsite.OriginOffsiteMiddleware": 50,
+    # robots.txt by RFC 9309: one fetch; 4xx allows, 5xx/unreachable disallows the host (newsbot/faults/robots.py)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "newsbot.faults.robots.Rfc9309RobotsTxtMiddleware": 100,
+    # robots.txt of a requisite's host (a photo CDN) passes the origin check (50), so it is read and obeyed
     "newsbot.warc.requisites.RequisiteRobotsMiddleware": 45,
 }
 

@@ -17,7 +17,9 @@ LAYERS = [
     # 0: foundations: pure functions, constants, the record contract
     ("newsbot", "newsbot.exitcodes", "newsbot.component", "newsbot.output", "newsbot.dbfile", "newsbot.urls",
      "newsbot.dates", "newsbot.text", "newsbot.normalize", "newsbot.identity", "newsbot.regions", "newsbot.topics",
-     "newsbot.schema", "newsbot.items", "newsbot.latest", "newsbot.warc"),
+     "newsbot.schema", "newsbot.items", "newsbot.latest", "newsbot.warc",
+     # settings.py: constants only (a leaf), so a default is written once and read anywhere
+     "newsbot.settings"),
     # 1: extraction and storage formats (no crawler needed)
     ("newsbot.extract", "newsbot.warc.scan", "newsbot.warc.cdxj", "newsbot.warc.digests", "newsbot.warc.writer",
      "newsbot.warc.index", "newsbot.state.ledger", "newsbot.state.sqlite", "newsbot.state.dupefilter",
@@ -26,7 +28,7 @@ LAYERS = [
     ("newsbot.state", "newsbot.warc.archive", "newsbot.faults", "newsbot.faults.storage", "newsbot.faults.offline",
      "newsbot.browser"),
     # 3: Scrapy components: middlewares, pipelines, extensions, handlers, the cluster
-    ("newsbot.state.middleware", "newsbot.faults.downloader", "newsbot.faults.pipeline", "newsbot.faults.spidermw",
+    ("newsbot.state.middleware", "newsbot.faults.downloader", "newsbot.faults.robots", "newsbot.offsite", "newsbot.faults.pipeline", "newsbot.faults.spidermw",
      "newsbot.warc.capture", "newsbot.warc.metadata", "newsbot.warc.replay", "newsbot.warc.handler",
      "newsbot.browser.handler", "newsbot.browser.recorder", "newsbot.browser.pages", "newsbot.browser.middleware",
      "newsbot.pipelines", "newsbot.extensions", "newsbot.downloader", "newsbot.distributed", "newsbot.spiders.walk"),
@@ -34,10 +36,10 @@ LAYERS = [
     ("newsbot.spiders.base",),
     # 5: one module per CMS: URL rules, page object, spider base
     ("newsbot.cms",),
-    # 6: outlets
-    ("newsbot.spiders",),
+    # 6: outlets: the registry (data/outlets.toml), the spiders built from it, CMS detection
+    ("newsbot.spiders", "newsbot.registry", "newsbot.detect"),
     # 7: re-parse, commands, wiring
-    ("newsbot.reparse", "newsbot.commands", "newsbot.addon", "newsbot.settings"),
+    ("newsbot.reparse", "newsbot.commands", "newsbot.addon"),
     # 8: test support
     ("newsbot.testing",),
 ]

@@ -266,9 +266,7 @@ def test_idomin_nd_soft_both_skins(idomin):
 
 
 def test_nd_soft_outlets_start_at_their_all_articles_list():
-    from newsbot.spiders.idomin import IdominSpider
-    from newsbot.spiders.jejusori import JejusoriSpider
-    from newsbot.spiders.kado import KadoSpider
+    from newsbot.spiders.registry import IdominSpider, JejusoriSpider, KadoSpider
 
     starts = {cls.name: (cls().start_urls, cls().allowed_domains) for cls in (IdominSpider, KadoSpider, JejusoriSpider)}
     assert starts == {

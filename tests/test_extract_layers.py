@@ -434,4 +434,5 @@ def test_every_family_reads_its_fixture_articles_with_its_selectors():
         not_selector = {f for f in ("title", "published_at", "body") if provenance[f] != "selector"}
         assert not_selector == DRIFTED.get((site, target), set()), (site, target, provenance)
         checked.add(site)
-    assert checked == {"breaknews_gn", "firstnews", "gginews", "idomin", "newsstep", "voicekorea"}
+    # every CMS's first outlets at least (fixture outlets added later are checked too)
+    assert checked >= {"breaknews_gn", "firstnews", "gginews", "idomin", "newsstep", "voicekorea"}

@@ -18,6 +18,7 @@ base (:func:`spider_base`).  A new CMS is a new module here with the three class
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import import_module
 
 #: CMS name -> the family letter it was known by (docs and older notes say "family E")
@@ -59,3 +60,17 @@ def spider_base(name: str):
                 and value.__module__ == module_name and value.cms == name):
             return value
     return None
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One sign of a CMS: exactly one of ``css`` (an element that must be present),
+    ``link`` (a pattern some ``href``/``src`` on the page matches) or ``text`` (a pattern
+    in the raw HTML, e.g. a script global), or ``generator`` (``<meta name=generator>``)."""
+
+    what: str
+    css: str | None = None
+    link: str | None = None
+    text: str | None = None
+    generator: str | None = None
+    weight: int = 1

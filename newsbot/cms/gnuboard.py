@@ -23,7 +23,7 @@ import scrapy
 from scrapy.exceptions import UsageError
 
 from newsbot.dates import DateParseError, parse_kst
-from newsbot.detect import Signature
+from newsbot.cms import Signature
 from newsbot.extract.base import ArticlePage
 from newsbot.spiders.base import NewsSpider
 from newsbot.text import clean_line

@@ -14,7 +14,7 @@ import re
 
 from w3lib.url import add_or_replace_parameter
 
-from newsbot.detect import Signature
+from newsbot.cms import Signature
 from newsbot.extract.base import ArticlePage
 from newsbot.spiders.base import NewsSpider
 from newsbot.urls import ArticleUrls

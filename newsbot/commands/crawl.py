@@ -12,9 +12,11 @@ traceback.  Spiders report bad arguments by raising :class:`scrapy.exceptions.Us
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
+import zlib
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -32,7 +34,7 @@ def check_replay_source(location: str) -> None:
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
-    from newsbot.warc.scan import ArchiveError, warc_paths
+    from newsbot.warc.scan import ArchiveError, first_record_start, warc_paths
 
     try:
         paths = warc_paths(location)
@@ -40,9 +42,10 @@ def check_replay_source(location: str) -> None:
         raise UsageError(f"REPLAY_WARC: {exc}") from None
     for path in paths:
         try:
-            with path.open("rb") as fh:
-                first = next(iter(ArchiveIterator(fh)), None)
-        except (ArchiveLoadFailed, OSError, ValueError, EOFError) as exc:
+            # the first record's start only (64 KiB, inflated within that): a hostile first
+            # record (a gzip bomb, a header line of a gigabyte) costs nothing here
+            first = next(iter(ArchiveIterator(io.BytesIO(first_record_start(path)))), None)
+        except (ArchiveLoadFailed, OSError, ValueError, EOFError, zlib.error) as exc:
             raise UsageError(f"REPLAY_WARC: {path} is not a readable WARC file ({exc})".replace("\n", " ")) from None
         # warcio reads anything line-based as the older ARC format: only WARC is an archive here.
         if first is None or not first.format.startswith("warc"):

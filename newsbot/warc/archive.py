@@ -42,7 +42,8 @@ class WarcArchive(CrawlerComponent):
         digests = None
         if settings.getbool("WARC_REVISITS", True):
             digests = DigestIndex(directory / "digests.sqlite3")
-            digests.catch_up(directory)  # what a killed run wrote but did not index
+            # what a killed run wrote but did not index (read within the crawl's record limit)
+            digests.catch_up(directory, max_size=settings.getint("DOWNLOAD_MAXSIZE"))
         return RollingWarcWriter(
             directory,
             site,

@@ -85,8 +85,6 @@ ACCEPT = {IMAGE: "image/*,*/*;q=0.8", CSS: "text/css,*/*;q=0.1", FONT: "*/*"}
 STAT = "newsbot/requisites"
 #: request meta key, set by the failure path, so a failure is counted once
 _COUNTED = "newsbot_requisite_counted"
-#: request meta key on a robots.txt request for a host outside the spider's own domains
-_OFFSITE_ROBOTS = "newsbot_requisite_robots"
 
 
 class Requisite(NamedTuple):
@@ -476,52 +474,49 @@ class RequisitesMiddleware:
 
 
 class RequisiteRobotsMiddleware:
-    """Downloader middleware (before Scrapy's OffsiteMiddleware, 50): robots.txt of a
-    requisite's host is fetched, and obeyed, like any host's.
+    """Downloader middleware (45, before the origin check at 50): the robots.txt of a
+    requisite's host is fetched, and so obeyed, like the outlet's own.
 
-    Scrapy's RobotsTxtMiddleware (100) asks for ``<host>/robots.txt`` before the first
-    request to a host, through the whole downloader chain; since Scrapy 2.11.2 that chain
-    starts with the offsite check, which drops the robots.txt request of a host outside
-    ``allowed_domains`` (a photo CDN) even when the request it is for carries
-    ``allow_offsite``, and a robots.txt that could not be fetched allows everything.
-    Such a robots.txt request exists only for a request that already passed the offsite
-    check (50 runs before 100), so letting it pass too widens nothing.
+    The robots.txt middleware (100) asks for ``<host>/robots.txt`` before the first request
+    to a host, through the whole downloader chain, which starts with the offsite check
+    (``newsbot.offsite.OriginOffsiteMiddleware``, 50): it drops the robots.txt request of a
+    host outside the outlet's origins (a photo CDN), even when the request it is for carries
+    ``allow_offsite``; a robots.txt that could not be fetched then shut the host out for the
+    run (RFC 9309) without ever having been asked for.  Such a robots.txt request exists
+    only for a request that already passed the offsite check (50 runs before 100), so
+    letting it pass too widens nothing.  When a requisite host's robots.txt is unreachable,
+    the host is disallowed as RFC 9309 says, and counted as
+    ``newsbot/requisites/robots_unavailable``, not as a problem of the run
+    (``newsbot.faults.robots``).
     """
-
-    # Its process_exception runs after the others' (50 is near the engine): after retries.
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def __init__(self, crawler):
         if not requisites_mode(crawler.settings) or not crawler.settings.getbool("WARC_ENABLED", True):
             raise NotConfigured
         self.crawler = crawler
 
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
     def process_request(self, request, spider=None):
         if (request.callback is NO_CALLBACK and request.meta.get("dont_obey_robotstxt")
-                and urlsplit(request.url).path == "/robots.txt" and not self._on_site(request.url)):
+                and urlsplit(request.url).path == "/robots.txt" and not outlet_url(self.crawler.spider, request.url)):
             request.meta["allow_offsite"] = True
-            request.meta[_OFFSITE_ROBOTS] = True
         return None
 
-    def process_exception(self, request, exception, spider=None):
-        """robots.txt of a requisite host that cannot be fetched (a CDN's DNS, a refused
-        connection): one line and a count, not Scrapy's error with a traceback; as Scrapy
-        does, its requisites are then asked for (and fail on their own if the host is down)."""
-        if not request.meta.get(_OFFSITE_ROBOTS) or isinstance(exception, IgnoreRequest):
-            return None
-        self.crawler.stats.inc_value(f"{STAT}/robots_unavailable")
-        logger.warning("robots.txt of requisite host %s could not be fetched (%s): treated as allowing all",
-                       urlsplit(request.url).netloc, str(exception).splitlines()[0] if str(exception) else
-                       type(exception).__name__)
-        raise IgnoreRequest(f"robots.txt unavailable: {request.url}")
 
-    def _on_site(self, url: str) -> bool:
-        host = urlsplit(url).hostname or ""
-        domains = getattr(self.crawler.spider, "allowed_domains", None) or []
-        return not domains or any(host == d or host.endswith("." + d) for d in domains if d)
+def outlet_url(spider, url: str) -> bool:
+    """``url`` is on the outlet's own origins (``spider.origins``, newsbot.offsite), or, for a
+    spider without them, its ``allowed_domains``: anything else a crawl requests is a requisite."""
+    from newsbot.urls import on_origins
+
+    origins = getattr(spider, "origins", None)
+    if origins is not None:
+        return on_origins(url, origins)
+    host = urlsplit(url).hostname or ""
+    domains = getattr(spider, "allowed_domains", None) or []
+    return not domains or any(host == d or host.endswith("." + d) for d in domains if d)
 
 
 def requisites_middleware(crawler) -> RequisitesMiddleware | None:
