@@ -121,6 +121,9 @@ ITEM_PIPELINES = {
 }
 
 EXTENSIONS = {
+    # One run at a time per site and OUTPUT_DIR (and JOBDIR): taken first, before anything
+    # writes; a second run is refused with exit status 9 (newsbot/runlock.py)
+    "newsbot.runlock.CrawlLock": -100,
     # The crawl's state store (NEWSBOT_STATE_STORE), shared by spider, pipelines, middlewares
     "newsbot.state.CrawlState": 0,
     # The crawl's WARC writer, shared by everything that archives (newsbot/warc/archive.py)
@@ -153,6 +156,13 @@ NEWSBOT_PROGRESS_INTERVAL = 60.0  # seconds between progress lines
 NEWSBOT_MAX_WARNING_SHARE = 0.25  # exit 5 when more items than this share have extraction warnings
 NEWSBOT_WARNING_MIN_ITEMS = 10    # ... judged from this many recorded items on (or all of 2+ broken)
 NEWSBOT_EXPECT_ARTICLES = True    # exit 4 when list pages showed no article at all
+NEWSBOT_RUN_LOCK = True           # one run per site and OUTPUT_DIR (not in a cluster): newsbot/runlock.py
+NEWSBOT_STATE_CHECK = "integrity_check"  # SQLite's check of state.sqlite3 at start ("quick_check", "" = none)
+NEWSBOT_STATE_LOCK_TIMEOUT = 30   # seconds to wait for a state store another process has locked
+# A list walk (per start URL, per run) ends at a page that repeats an earlier one (a CMS
+# answering past its end with its last page) or has no article links; this bound is the
+# last resort, reported (exit 11): 5,000 pages are ~10 years of a busy regional outlet.
+NEWSBOT_MAX_LIST_PAGES = 5000
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

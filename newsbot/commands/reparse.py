@@ -172,4 +172,4 @@ class Command(BaseRunSpiderCommand):
         if self.crawler_process.bootstrap_failed:
             self.exitcode = exitcodes.ERROR
         if crawler.stats is not None:
-            self.exitcode = max(self.exitcode, crawler.stats.get_value(EXIT_STATUS_STAT, 0))
+            self.exitcode = exitcodes.primary_status(self.exitcode, crawler.stats.get_value(EXIT_STATUS_STAT, 0))

@@ -96,6 +96,8 @@ def configure_replay(settings, locations: list[Path], spidercls, index_file: Pat
     ``index_file``: the archive index the parent saved (``REPLAY_INDEX``), read by this process."""
     for name, value in {"REPLAY_WARC": [str(p) for p in locations], "WARC_ENABLED": False,
                         "ROBOTSTXT_OBEY": False,
+                        # no crawl lock: a re-parse shares no state with a crawl (newsbot/runlock.py)
+                        "NEWSBOT_RUN_LOCK": False,
                         "NEWSBOT_STATE_STORE": f"{__name__}.{ScratchStateStore.__name__}"}.items():
         settings.set(name, value, priority="cmdline")
     if index_file is not None:
