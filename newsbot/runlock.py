@@ -20,6 +20,7 @@ writes its own folder (docs/archive.md), so it never blocks a scheduled crawl.
 
 from __future__ import annotations
 
+import atexit
 import errno
 import fcntl
 import logging
@@ -71,13 +72,18 @@ class RunLock:
         self.took_over = took_over  # the holder a kill left behind, if any
 
     @classmethod
-    def acquire(cls, path: Path, what: str) -> RunLock:
-        """Lock ``path`` (created if need be) or raise :class:`RunRefused`; ``what`` names
-        the thing locked in the refusal (``the output folder …``)."""
+    def acquire(cls, path: Path, what: str, create: bool = True) -> RunLock | None:
+        """Lock ``path`` or raise :class:`RunRefused`; ``what`` names the thing locked in the
+        refusal (``the output folder …``).  With ``create=False`` a missing file is not
+        created: None (so a run refused by another lock leaves no new file behind)."""
         path = Path(path)
         try:
+            if not create and not path.exists():
+                return None
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
+        except FileNotFoundError:
+            return None
         except OSError as exc:
             raise _storage_refusal(path, exc) from None
         try:
@@ -103,7 +109,11 @@ class RunLock:
             os.ftruncate(fd, 0)
             os.close(fd)
             raise _storage_refusal(path, exc) from None
-        return cls(path, fd, took_over)
+        lock = cls(path, fd, took_over)
+        # Released at the engine's stop; also when the interpreter exits after a crawl that
+        # never started (refused by a later check), so the next run finds nothing to take over.
+        atexit.register(lock.release)
+        return lock
 
     def release(self) -> None:
         if self.fd is not None:
@@ -135,8 +145,13 @@ class CrawlLock:
         if jobdir and (Path(jobdir) / LOCK_NAME).resolve() != targets[0][0].resolve():
             targets.append((Path(jobdir) / LOCK_NAME, f"the JOBDIR {jobdir}"))
         try:
-            for path, what in targets:
-                self.locks.append(RunLock.acquire(path, what))
+            # Existing lock files first: a run refused by one of them creates no other.
+            for create in (False, True):
+                for path, what in targets:
+                    if not any(lock.path == path for lock in self.locks):
+                        lock = RunLock.acquire(path, what, create=create)
+                        if lock is not None:
+                            self.locks.append(lock)
         except RunRefused:
             self.release()
             raise

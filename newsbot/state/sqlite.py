@@ -126,10 +126,11 @@ class SqliteStateStore:
             db = open_db(self.path, SCHEMA, timeout=timeout)
             present = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
             if check and existed:
-                findings = [row[0] for row in db.execute(f"PRAGMA {check}")]
+                findings = [line for (row,) in db.execute(f"PRAGMA {check}") for line in str(row).splitlines()
+                            if line.strip() and not line.startswith("***")]
                 if findings != ["ok"]:
-                    detail = f"{check}: {findings[0]}" + (f" and {len(findings) - 1} more" if len(findings) > 1 else "")
-                    raise sqlite3.DatabaseError(detail)
+                    more = f", and {len(findings) - 1} more finding(s)" if len(findings) > 1 else ""
+                    raise sqlite3.DatabaseError(f"{check}: database disk image is malformed: {findings[0]}{more}")
             for column, declaration in ADDED_COLUMNS.items():
                 if column not in present:
                     db.execute(f"ALTER TABLE articles ADD COLUMN {column} {declaration}")
@@ -139,6 +140,9 @@ class SqliteStateStore:
         except sqlite3.Error as exc:
             if db is not None:
                 db.close()
+            if not existed:  # nothing of a store that could not be made is left behind
+                for leftover in (self.path, *(self.path.with_name(self.path.name + s) for s in ("-wal", "-shm"))):
+                    leftover.unlink(missing_ok=True)
             name = getattr(exc, "sqlite_errorname", "") or ("INTEGRITY" if str(exc).startswith(check or "?") else "")
             raise _unusable(self.path, site, str(exc), name, timeout) from None
         except OSError as exc:  # the folder could not be made (a file in its way, no room)
