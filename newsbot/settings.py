@@ -134,6 +134,8 @@ EXTENSIONS = {
     "newsbot.faults.storage.StorageGuard": 0,
     # No Public Suffix List download at run time (Scrapy's cookies via tldextract): newsbot/faults/offline.py
     "newsbot.faults.offline.OfflineSuffixList": 0,
+    # What became of every article seen (new, failed by reason, ...): newsbot/extensions/accounting.py
+    "newsbot.extensions.accounting.ArticleAccounts": 0,
     # End-of-run report (terminal + JSON), progress lines, exit status: newsbot/extensions/report.py
     "newsbot.extensions.report.CrawlReport": 10,
     # JOBDIR after a kill -9: discard the unsaved queue instead of failing on it (newsbot/state/jobdir.py)

@@ -15,12 +15,15 @@ from scrapy import Request
 from scrapy.http.request import NO_CALLBACK
 
 from newsbot.component import CrawlerComponent
+from newsbot.extensions.accounting import article_accounts
 from newsbot.state import fault_ledger
 from newsbot.urls import canonical_rule
 
 logger = logging.getLogger(__name__)
 
 STAT_PREFIX = "newsbot/faults"
+#: faults of list pages, by kind (also counted under STAT_PREFIX); ``…/example`` is the first one
+LIST_FAULT_PREFIX = "newsbot/list_faults"
 #: statuses that mean "this article is gone": archived, remembered, never requested again
 GONE_STATUSES = frozenset({404, 410})
 
@@ -28,6 +31,11 @@ GONE_STATUSES = frozenset({404, 410})
 def is_article_request(request: Request, spider) -> bool:
     parse_article = getattr(spider, "parse_article", None)
     return parse_article is not None and request.callback == parse_article
+
+
+def is_list_request(request: Request, spider) -> bool:
+    parse_list = getattr(spider, "parse_list", None)
+    return parse_list is not None and request.callback == parse_list
 
 
 def is_internal_request(request: Request) -> bool:
@@ -69,6 +77,11 @@ def record_fault(crawler, request: Request, kind: str, detail: str, *, gone: boo
     stats.inc_value(f"{STAT_PREFIX}/count")
     spider = crawler.spider
     article = is_article_request(request, spider)
+    if is_list_request(request, spider):
+        # what the report tells an unreachable site by (newsbot/extensions/report.py)
+        stats.inc_value(f"{LIST_FAULT_PREFIX}/{kind}")
+        if stats.get_value(f"{LIST_FAULT_PREFIX}/example") is None:
+            stats.set_value(f"{LIST_FAULT_PREFIX}/example", f"{kind} on {url}: {detail}")
     if first_time(crawler, kind, url):
         if article and gone:
             consequence = "recorded as gone, not requested again"
@@ -80,4 +93,7 @@ def record_fault(crawler, request: Request, kind: str, detail: str, *, gone: boo
     if article:
         canonical = canonical_rule(spider)(url)
         fault_ledger(crawler).mark_failed(canonical, url, kind, detail, gone=gone)
+        accounts = article_accounts(crawler)
+        if accounts is not None:
+            accounts.fail(url, kind)
         stats.inc_value(f"{STAT_PREFIX}/articles_gone" if gone else f"{STAT_PREFIX}/articles_failed")

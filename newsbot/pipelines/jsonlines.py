@@ -18,6 +18,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from newsbot.component import CrawlerComponent
+from newsbot.extensions.accounting import article_accounts
 from newsbot.faults.storage import storage_failed
 from newsbot.output import create_unique, file_tag, site_dir, site_of
 
@@ -68,6 +69,9 @@ class JsonLinesPipeline(CrawlerComponent):
         except OSError as exc:
             # Not written, so never marked recorded (the state pipeline comes after): stop the run.
             storage_failed(self.crawler, self.path, exc)
+            accounts = article_accounts(self.crawler)
+            if accounts is not None:
+                accounts.settle_canonical(item["canonical_url"], "failed:storage")
             raise DropItem(f"not written: {exc}", log_level="DEBUG") from exc
         self.crawler.stats.inc_value("newsbot/items_written")
         self.last_written = (item, text)  # serialized once (newsbot/pipelines/latest.py)

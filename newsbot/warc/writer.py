@@ -133,7 +133,7 @@ class RollingWarcWriter:
         elif self.digests is not None and digest:
             self.digests.add(url, digest, ArchivedPayload(record_id, warc_date, self.path.name, offset))
         return {"filename": self.path.name, "record_id": record_id, "offset": offset, "length": length,
-                "revisit": original is not None}
+                "revisit": original is not None, "date": warc_date}
 
     def write_metadata(self, url: str, fields: list[tuple[str, str]], refers_to: str) -> dict:
         """A ``metadata`` record (``application/warc-fields``) about the record ``refers_to``."""
