@@ -21,6 +21,7 @@ import hashlib
 import json
 from datetime import datetime, timezone
 
+from newsbot.dates import is_future
 from newsbot.distributed import ClusterKeys, redis_client, worker_identity
 from newsbot.output import site_of
 
@@ -45,7 +46,8 @@ redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4])
 return 0
 """
 
-# KEYS: articles, versions, marks, claim.  ARGV: url, article JSON, version JSON, now.
+# KEYS: articles, versions, marks, claim.  ARGV: url, article JSON, version JSON, now, the
+# published time the high-water mark may take ('' for none: a date far in the future is not one).
 MARK_RECORDED_LUA = """
 local article = cjson.decode(ARGV[2])
 local previous = redis.call('HGET', KEYS[1], ARGV[1])
@@ -59,7 +61,7 @@ end
 local raw = redis.call('HGET', KEYS[3], 'high_water')
 local mark = raw and cjson.decode(raw) or {}
 local changed = false
-local id, published = article['article_id'], article['published_at']
+local id, published = article['article_id'], ARGV[5]
 if type(id) == 'string' and id ~= '' then
   local old = mark['article_id']
   if type(old) ~= 'string' then
@@ -185,7 +187,8 @@ class RedisStateStore:
         version_row = {"content_digest": content_digest, "modified_at": modified_at, "recorded_at": now}
         self._mark_recorded(
             keys=[self.keys.articles, self.versions_key, self.marks_key, self._claim_key(canonical_url)],
-            args=[canonical_url, json.dumps(article), json.dumps(version_row), now],
+            args=[canonical_url, json.dumps(article), json.dumps(version_row), now,
+                  "" if not published_at or is_future(published_at) else published_at],
         )
 
     def mark_checked(self, canonical_url: str) -> None:

@@ -18,6 +18,7 @@ word lists here.
         site.expected(site.newest_idx)   # the record newsbot should produce
     site.publish(5)                       # five newer articles appear on page 1
     site.modify(site.newest_idx)          # new 기사수정 time and an extra paragraph
+    site.misdate(1010, datetime(2099, 12, 31, 9, 0, tzinfo=KST))   # the outlet typed a wrong date
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class GeneratedSite:
         self._anchor_idx = self.newest_idx
         self._anchor_time = newest
         self._revisions: dict[int, int] = {}
+        self._misdated: dict[int, datetime] = {}
         self._lock = threading.Lock()
 
     # -- the site's content ----------------------------------------------------
@@ -95,6 +97,8 @@ class GeneratedSite:
         return random.Random(f"{self.seed}:{idx}")
 
     def published(self, idx: int) -> datetime:
+        if idx in self._misdated:
+            return self._misdated[idx]
         # Evenly spaced, minus a per-article jitter smaller than the spacing: strictly
         # increasing with idx, as a CMS's auto-increment id is.
         jitter = self._rng(idx).randrange(int(self.spacing.total_seconds() // 2))
@@ -110,6 +114,11 @@ class GeneratedSite:
             start = self.newest_idx + 1
             self.newest_idx += count
         return list(range(start, start + count))
+
+    def misdate(self, idx: int, moment: datetime) -> None:
+        """The outlet prints ``moment`` as ``idx``'s date (on the list and the article), where it
+        stays in id order: a typo'd year, a CMS default of 2099-12-31."""
+        self._misdated[idx] = moment
 
     def modify(self, idx: int) -> None:
         """The outlet edits an article: a later 기사수정 time and one more paragraph."""
