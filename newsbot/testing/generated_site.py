@@ -64,7 +64,8 @@ class GeneratedSite:
 
     def __init__(self, count: int = 300, *, seed: int = 0, per_page: int = 20, first_idx: int = 1001,
                  newest: datetime = datetime(2024, 6, 28, 18, 0, tzinfo=KST),
-                 spacing: timedelta = timedelta(hours=5), delay: float = 0.0, gzip_pages: bool = True):
+                 spacing: timedelta = timedelta(hours=5), delay: float = 0.0, gzip_pages: bool = True,
+                 past_the_end: str = "empty"):
         if count < 0 or per_page < 1:
             raise ValueError("count must be >= 0 and per_page >= 1")
         self.seed = seed
@@ -74,6 +75,9 @@ class GeneratedSite:
         self.spacing = spacing
         self.delay = delay            # seconds each response waits: makes a crawl slow enough to interrupt
         self.gzip_pages = gzip_pages  # Content-Encoding: gzip when the client accepts it, as real outlets do
+        # What a list page number past the end shows: "empty" (a list with no entries) or
+        # "last" (the last page again, as many PHP CMSes answer any page number too high)
+        self.past_the_end = past_the_end
         # Every response waits until this is set: a test opens the site only once all its
         # clients are up (three cluster workers must all be in the run before it can end).
         self.gate = threading.Event()
@@ -167,9 +171,10 @@ class GeneratedSite:
         top = self.newest_idx - (page - 1) * self.per_page
         return [i for i in range(top, top - self.per_page, -1) if i >= self.first_idx] if page >= 1 else []
 
-    def list_html(self, page: int) -> str:
+    def list_html(self, page: int, ids: list[int] | None = None) -> str:
+        """List page ``page``; with ``ids``, those entries under page ``page``'s paging."""
         items = []
-        for idx in self.page_ids(page):
+        for idx in self.page_ids(page) if ids is None else ids:
             fields = self.expected(idx)
             title = html.escape(fields["title"])
             items.append(
@@ -248,6 +253,9 @@ class GeneratedSite:
             page = int(query.get("page", ["1"])[0])
         except ValueError:
             page = 1
+        if self.past_the_end == "last" and page > self.page_count:
+            # the last page's entries, under this page number's paging: other bytes, same articles
+            return self.list_html(page, self.page_ids(self.page_count))
         return self.list_html(page)  # past the end: a list with no entries, as the CMS shows
 
     def _render_article(self, query) -> str | None:
