@@ -306,11 +306,9 @@ class CrawlReport:
         try:
             self.write(report)
         except OSError as exc:  # a full disk must not hide the summary, nor leave the exit status 0
-            stopped = self.stats.get_value(exitcodes.PROBLEM_STAT_PREFIX + "storage_error") is not None
-            report_problem(self.stats, "storage_error", f"storage error: cannot write the crawl report: {exc}",
-                           exitcodes.STORAGE)
+            from newsbot.faults.storage import closing_write_failed
+
+            closing_write_failed(self.crawler, "the crawl report (the summary below is all there is)", exc)
             self.collect_problems(report)
-            # the disk that stopped the run is already named in its one ERROR line
-            (logger.warning if stopped else logger.error)("Could not write the crawl report: %s", exc)
         log = logger.warning if report["problems"] else logger.info
         log("\n".join(self.summary_lines(report)))

@@ -82,6 +82,10 @@ class JsonLinesPipeline(CrawlerComponent):
 
     def close_spider(self):
         if self.fd is not None:
-            os.fsync(self.fd)
-            os.close(self.fd)
-            self.fd = None
+            fd, self.fd = self.fd, None
+            try:
+                os.fsync(fd)
+            except OSError as exc:  # every line was written whole; only the sync to disk failed
+                storage_failed(self.crawler, self.path, exc)
+            finally:
+                os.close(fd)
