@@ -56,6 +56,7 @@ OUTPUT_DIR = os.environ.get("NEWSBOT_OUTPUT_DIR", "output")
 WARC_ENABLED = True
 WARC_MAX_SIZE = 1024**3          # roll over to a new .warc.gz after 1 GB
 JSONL_MAX_SIZE = 128 * 1024**2   # start a new .jsonl after 128 MB (0: one file per run)
+JSONL_DIR = "jsonl"              # under OUTPUT_DIR/<site>/; scrapy reparse writes reparse/jsonl (docs/archive.md)
 LATEST_ENABLED = True            # keep OUTPUT_DIR/<site>/latest.sqlite3 + latest.jsonl (docs/records.md)
 LATEST_EXPORT_JSONL = True       # rewrite latest.jsonl at the end of the run (off in re-parse shards: the parent does it once)
 WARC_COMPRESS_LEVEL = 3          # zlib level per record: half level 6's CPU, ~10% larger (docs/performance.md)

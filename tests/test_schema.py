@@ -13,7 +13,7 @@ from newsbot.schema import SCHEMA_VERSION, article_schema, record_errors, valida
 REPO = Path(__file__).resolve().parent.parent
 
 GOOD = {
-    "schema_version": "1.0", "id": "gginews:71401", "version": 1,
+    "schema_version": "1.1", "id": "gginews:71401", "version": 1,
     "content_digest": "sha256:" + "ab" * 32, "site": "gginews", "article_id": "71401",
     "url": "http://www.gginews.kr/news/view.php?idx=71401&mcode=m11",
     "canonical_url": "http://www.gginews.kr/news/view.php?idx=71401", "section": "m11",
@@ -33,7 +33,7 @@ GOOD = {
     "crawled_at": "2026-11-22T00:21:15+00:00",
     "warc_filename": "gginews-20261122T002115Z-00000.warc.gz",
     "warc_record_id": "<urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e>",
-    "extraction_warnings": [],
+    "extraction_warnings": [], "reparsed_at": None,
 }
 
 
@@ -52,8 +52,8 @@ def broken(path, value=..., delete=False):
 
 def test_schema_is_valid_2020_12_and_versioned():
     Draft202012Validator.check_schema(article_schema())
-    assert SCHEMA_VERSION == "1.0"
-    assert article_schema()["$id"].endswith("/article/1.0")
+    assert SCHEMA_VERSION == "1.1"
+    assert article_schema()["$id"].endswith("/article/1.1")
 
 
 def test_good_record_passes():
@@ -70,7 +70,7 @@ def test_unknown_extra_fields_are_allowed_at_the_top_level_only():
 @pytest.mark.parametrize("path, value, delete, message", [
     (["id"], None, True, "(record): 'id' is a required property"),
     (["version"], None, True, "(record): 'version' is a required property"),
-    (["schema_version"], "2.0", False, "schema_version: '1.0' was expected"),
+    (["schema_version"], "2.0", False, "schema_version: '1.1' was expected"),
     (["id"], "71401", False, "id: '71401' does not match '^[a-z0-9_-]+:[^\\\\s]+$'"),
     (["version"], 0, False, "version: 0 is less than the minimum of 1"),
     (["content_digest"], "md5:abc", False, "content_digest: 'md5:abc' does not match '^sha256:[0-9a-f]{64}$'"),
@@ -88,7 +88,7 @@ def test_unknown_extra_fields_are_allowed_at_the_top_level_only():
 def test_bad_records_fail_with_a_message_naming_the_field(path, value, delete, message):
     record = broken(path, value, delete)
     assert record_errors(record) == [message]
-    with pytest.raises(ValueError, match="breaks article.schema.json 1.0"):
+    with pytest.raises(ValueError, match="breaks article.schema.json 1.1"):
         validate_record(record)
 
 

@@ -64,11 +64,12 @@ class ArticleAccounts(CrawlerComponent):
     def __init__(self, crawler):
         super().__init__(crawler)
         self.outcomes: dict[str, str | None] = {}
-        self.aliases: dict[str, str] = {}   # canonical URL after a redirect -> the one listed
+        self.aliases: dict[str, str] = {}   # canonical URL listed -> the one it redirected to
         self._rule = None
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -98,13 +99,27 @@ class ArticleAccounts(CrawlerComponent):
     def fail(self, url: str, reason: str) -> None:
         self.settle(url, FAILED + reason)
 
-    def alias(self, final_url: str, listed_url: str) -> None:
-        """A redirect: the record will carry ``final_url``, the list showed ``listed_url``."""
-        final, listed = self.canonical(final_url), self.canonical(listed_url)
-        if final != listed:
-            self.aliases[final] = listed
+    def merge(self, listed_url: str, same_as_url: str) -> None:
+        """``listed_url`` redirected to ``same_as_url``: one article (one entry, under the URL
+        its record will carry), whether or not that URL was seen too; ``seen`` counts
+        articles, not spellings."""
+        listed, same_as = self.canonical(listed_url), self.canonical(same_as_url)
+        if listed == same_as:
+            return
+        outcome = self.outcomes.pop(listed, None)
+        self.outcomes.setdefault(same_as, None)
+        self.aliases[listed] = same_as
+        if outcome is not None:
+            self.settle_canonical(same_as, outcome)
 
     # -- signals: what no component settles itself ----------------------------------
+    def request_dropped(self, request, spider) -> None:
+        # A redirect to an article this run already requested: the duplicate filter drops it,
+        # and the article it leads to has (or will have) the outcome of both.
+        redirected = request.meta.get("redirect_urls")
+        if redirected and request.callback == getattr(spider, "parse_article", None):
+            self.merge(redirected[0], request.url)
+
     def spider_error(self, failure, response, spider) -> None:
         request = getattr(response, "request", None)
         if request is not None and request.callback == getattr(spider, "parse_article", None):

@@ -140,7 +140,9 @@ class CrawlReport:
         if articles is not None:
             counts["failed"] = sum(articles["failed"].values())
         since, until = getattr(spider, "since", None), getattr(spider, "until", None)
-        if getattr(spider, "article_urls", None):
+        if self.crawler.settings.get("NEWSBOT_REPARSED_AT"):
+            mode = "reparse"
+        elif getattr(spider, "article_urls", None):
             mode = "urls"
         else:
             mode = "backfill" if since or until else "incremental"

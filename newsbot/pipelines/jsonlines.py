@@ -28,7 +28,7 @@ RECORD_FIELDS = (
     "title", "subtitle", "author",
     "published_at", "published_at_raw", "modified_at", "modified_at_raw",
     "body", "body_en", "captions", "images", "regions", "topics",
-    "crawled_at", "warc_filename", "warc_record_id", "extraction_warnings",
+    "crawled_at", "warc_filename", "warc_record_id", "extraction_warnings", "reparsed_at",
 )
 
 
@@ -51,8 +51,9 @@ class JsonLinesPipeline(CrawlerComponent):
 
     def _open(self):
         site = site_of(self.crawler.spider)
-        self.fd, self.path = create_unique(site_dir(self.crawler.settings, site, "jsonl"), site, ".jsonl",
-                                           tag=file_tag(self.crawler.settings))
+        # a re-parse writes to its own folder (JSONL_DIR reparse/jsonl): never mixed with crawl output
+        folder = site_dir(self.crawler.settings, site, self.crawler.settings.get("JSONL_DIR") or "jsonl")
+        self.fd, self.path = create_unique(folder, site, ".jsonl", tag=file_tag(self.crawler.settings))
         self.size = 0
         self.crawler.stats.inc_value("newsbot/jsonl_files")
 

@@ -336,7 +336,7 @@ class NewsSpider(scrapy.Spider):
         reason = page.not_an_article()
         accounts = article_accounts(self.crawler)
         if accounts is not None and response.request is not None:
-            accounts.alias(response.url, original_url(response.request))   # a redirect: one article
+            accounts.merge(original_url(response.request), response.url)   # a redirect: one article
         if reason:
             # A CMS error page (e.g. gnuboard's "post does not exist" alert, served as 200):
             # nothing to record and no layout change to report.
