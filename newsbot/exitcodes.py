@@ -37,16 +37,19 @@ STATE_UNUSABLE = 10
 #: a list walk was cut by the NEWSBOT_MAX_LIST_PAGES bound before it reached its end:
 #: older list pages (and the articles on them) were not walked
 LIST_WALK_CUT = 11
+#: an article failed in ``FAULTS_RETRY_RUNS`` runs in a row and is given up: not requested again
+GIVEN_UP = 12
 
 #: When a run has several problems, the exit status is the first of these that occurred:
 #: the cause an operator must fix first.  A run that could not start, or could not write,
 #: says so before anything it saw on the site; a site that could not be reached, or that
 #: robots.txt closed, is not reported as a changed layout (the layout was never seen); a
 #: layout that shows no list is worse than articles that all failed, which is worse than
-#: a walk cut short, which is worse than articles with gaps.  A bug (1) comes last: the
-#: run's own causes are what a scheduler's operator can act on.
+#: a walk cut short or articles given up (both lose articles), which are worse than
+#: articles with gaps.  A bug (1) comes last: the run's own causes are what a scheduler's
+#: operator can act on.
 PRECEDENCE = (LOCKED, STATE_UNUSABLE, STORAGE, UNREACHABLE, ROBOTS_BLOCKED, NO_ARTICLES, NOTHING_RECORDED,
-              LIST_WALK_CUT, EXTRACTION_WARNINGS, USAGE, ERROR)
+              LIST_WALK_CUT, GIVEN_UP, EXTRACTION_WARNINGS, USAGE, ERROR)
 
 #: the stat holding the run's exit status: the primary cause's (see :data:`PRECEDENCE`)
 EXIT_STATUS_STAT = "newsbot/exit_status"

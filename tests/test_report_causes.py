@@ -176,3 +176,39 @@ def test_every_article_of_a_run_with_mixed_faults_is_accounted_for_and_the_numbe
                                "failed": {"gone_earlier": 2, "robots_txt": 1}, "pending": 0, "adds_up": True}
     assert sorted(int(r["article_id"]) for r in second.records(SITE)) == \
         sorted([*GOOD, *(i for i in FAILING if i not in (91015, 91016, 91024))])
+
+
+def test_an_article_given_up_after_its_last_retry_fails_the_run_once(crawl, tmp_path):
+    out = tmp_path / "out"
+    routes = {"/news/list.php": Route(body=F.list_html([view(i) for i in (1, 2)])),
+              "/news/list.php?page=2": Route(body=F.list_html([])),
+              view(1): good(1), view(2): Route(status=500, body=b"<html><body>error</body></html>")}
+    settings = {**FAST_FAILURE, "FAULTS_RETRY_RUNS": "2"}
+    with LocalSite(routes) as site:
+        runs = [crawl(SITE, "-a", f"base_url={site.base_url}", output_dir=out, settings=settings) for _ in range(3)]
+    assert [run.returncode for run in runs] == [0, 12, 0]   # said once: when it is given up
+    given_up = reports(out)[1]
+    assert given_up["problems"] == [{
+        "cause": "articles_given_up", "exit_status": 12,
+        "message": f"articles given up after failing in 2 runs (FAULTS_RETRY_RUNS), e.g. {site.base_url}{view(2)}: "
+                   "http_500; later runs no longer retry them (a backfill over their dates would)"}]
+    assert given_up["articles"]["failed"] == {"http_500": 1} and given_up["faults"] == {"http_500": 1}
+
+
+def test_with_several_problems_the_exit_status_is_the_primary_cause_not_the_highest_number():
+    from scrapy.utils.test import get_crawler
+
+    from newsbot import exitcodes
+
+    stats = get_crawler().stats
+    exitcodes.report_problem(stats, "extraction_warnings", "gaps", exitcodes.EXTRACTION_WARNINGS)
+    exitcodes.report_problem(stats, "no_articles", "layout", exitcodes.NO_ARTICLES)
+    assert stats.get_value(exitcodes.EXIT_STATUS_STAT) == 4
+    exitcodes.report_problem(stats, "unreachable", "down", exitcodes.UNREACHABLE)
+    assert stats.get_value(exitcodes.EXIT_STATUS_STAT) == 6        # higher, and first: the site was not reached
+    exitcodes.report_problem(stats, "storage_error", "disk full", exitcodes.STORAGE)
+    exitcodes.report_problem(stats, "articles_unaccounted", "a bug", exitcodes.ERROR)
+    assert stats.get_value(exitcodes.EXIT_STATUS_STAT) == 3        # lower, and first: nothing could be written
+    assert [p["cause"] for p in exitcodes.problems(stats)] == [
+        "storage_error", "unreachable", "no_articles", "extraction_warnings", "articles_unaccounted"]
+    assert exitcodes.primary_status(0, 0) == 0 and exitcodes.primary_status(1, 11, 12, 5) == 11

@@ -254,9 +254,9 @@ class RedisFaultLedger:
         self.db = store.db
         self._mark_failed = store.server.register_script(MARK_FAILED_LUA)
 
-    def mark_failed(self, canonical_url: str, url: str, kind: str, detail: str = "", gone: bool = False) -> None:
-        self._mark_failed(keys=[self.store.faults_key],
-                          args=[canonical_url, url, kind, detail or "", int(bool(gone)), _now()])
+    def mark_failed(self, canonical_url: str, url: str, kind: str, detail: str = "", gone: bool = False) -> int:
+        return int(self._mark_failed(keys=[self.store.faults_key],
+                                     args=[canonical_url, url, kind, detail or "", int(bool(gone)), _now()]))
 
     def _rows(self) -> dict[str, dict]:
         return {url.decode(): json.loads(raw) for url, raw in self.store.server.hgetall(self.store.faults_key).items()}

@@ -46,7 +46,8 @@ logger = logging.getLogger(__name__)
 _WARNING_PREFIX = "newsbot/extraction_warnings/"
 _WALK_END_PREFIX = "newsbot/list_walk_end/"
 #: fault stats that are tallies of other faults, not a kind of their own
-_FAULT_TALLIES = frozenset({"count", "articles_failed", "articles_gone", "retried_from_earlier_runs"})
+_FAULT_TALLIES = frozenset({"count", "articles_failed", "articles_gone", "articles_given_up",
+                            "retried_from_earlier_runs"})
 #: list-page faults that mean the site did not answer (as opposed to answering 404: moved, layout)
 _UNREACHABLE_KINDS = frozenset({"dns", "connection_refused", "timeout", "connection_reset", "data_loss",
                                 "download_error", "cancelled"})

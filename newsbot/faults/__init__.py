@@ -14,7 +14,9 @@ import logging
 from scrapy import Request
 from scrapy.http.request import NO_CALLBACK
 
+from newsbot import exitcodes
 from newsbot.component import CrawlerComponent
+from newsbot.exitcodes import report_problem
 from newsbot.extensions.accounting import article_accounts
 from newsbot.state import fault_ledger
 from newsbot.urls import canonical_rule
@@ -92,7 +94,16 @@ def record_fault(crawler, request: Request, kind: str, detail: str, *, gone: boo
         logger.warning("Fault %s on %s: %s (%s)", kind, url, detail, consequence)
     if article:
         canonical = canonical_rule(spider)(url)
-        fault_ledger(crawler).mark_failed(canonical, url, kind, detail, gone=gone)
+        attempts = fault_ledger(crawler).mark_failed(canonical, url, kind, detail, gone=gone)
+        if not gone and attempts == crawler.settings.getint("FAULTS_RETRY_RUNS", 5):
+            # The last try: later runs no longer retry it first (only a list page they walk would
+            # show it again): lost, unless someone looks.  Said once, with a failing status.
+            stats.inc_value(f"{STAT_PREFIX}/articles_given_up")
+            logger.warning("Giving up on %s: it failed in %d runs in a row (%s)", url, attempts, kind)
+            report_problem(stats, "articles_given_up",
+                           f"articles given up after failing in {attempts} runs (FAULTS_RETRY_RUNS), e.g. {url}: "
+                           f"{kind}; later runs no longer retry them (a backfill over their dates would)",
+                           exitcodes.GIVEN_UP)
         accounts = article_accounts(crawler)
         if accounts is not None:
             accounts.fail(url, kind)
