@@ -120,6 +120,10 @@ def _now() -> str:
 
 
 class RedisStateStore:
+    #: opened on first use: it needs the ClusterWorker extension, built after CrawlState
+    #: (and its Redis was checked by the crawl command's preflight)
+    opens_at_setup = False
+
     def __init__(self, server, site: str, keys: ClusterKeys, owner: str, claim_ttl: float = DEFAULT_CLAIM_TTL):
         self.server = server
         self.site = site

@@ -37,7 +37,10 @@ class CrawlState(CrawlerComponent):
         super().__init__(crawler)
         self._store = None
         crawler.signals.connect(self.close, signal=signals.engine_stopped)
-        if crawler.spider is not None:  # a crawl being set up: open (and check) it now
+        store_cls = load_object(crawler.settings["NEWSBOT_STATE_STORE"])
+        # A crawl being set up: open (and check) a store that can be opened now (a file; the
+        # Redis store needs the cluster's extension, built later, and its Redis was checked).
+        if crawler.spider is not None and getattr(store_cls, "opens_at_setup", False):
             try:
                 self.store
             except StateStoreError as exc:

@@ -115,6 +115,9 @@ def _unusable(path: Path, site: str, detail: str, errorname: str, timeout: float
 
 
 class SqliteStateStore:
+    #: opened, and checked, when the crawler is set up (newsbot.state.CrawlState)
+    opens_at_setup = True
+
     def __init__(self, path: Path, site: str, check: str = "", timeout: float = 30):
         self.path = Path(path)
         self.site = site
