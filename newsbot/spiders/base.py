@@ -194,8 +194,9 @@ class NewsSpider(scrapy.Spider):
             self._walk.finish()
 
     # -- list pages ----------------------------------------------------------
-    def list_request(self, url: str, walk: dict | None = None) -> scrapy.Request:
-        meta = {**self.browser_meta("list"), LIST_META: walk or {"start": url, "page": 1}}
+    def list_request(self, url: str) -> scrapy.Request:
+        """A list page; the first of a walk (:meth:`parse_list` marks the next ones as its own)."""
+        meta = {**self.browser_meta("list"), LIST_META: {"start": url, "page": 1}}
         return scrapy.Request(url, callback=self.parse_list, errback=self.list_failed, meta=meta)
 
     def article_request(self, url: str, **kwargs) -> scrapy.Request:
@@ -328,7 +329,9 @@ class NewsSpider(scrapy.Spider):
                                 walk["start"], walk["page"], response.url)
             self.end_walk(walk, "max_list_pages")
         else:
-            yield self.list_request(next_url, {"start": walk["start"], "page": walk["page"] + 1})
+            request = self.list_request(next_url)
+            request.meta[LIST_META] = {"start": walk["start"], "page": walk["page"] + 1}
+            yield request
 
     # -- articles ------------------------------------------------------------
     def parse_article(self, response: Response):
