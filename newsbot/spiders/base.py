@@ -338,7 +338,7 @@ class NewsSpider(scrapy.Spider):
         page = self.article_page(response.url, response.selector)
         reason = page.not_an_article()
         accounts = article_accounts(self.crawler)
-        if accounts is not None and response.request is not None:
+        if accounts is not None and response.request is not None and original_url(response.request) != response.url:
             accounts.merge(original_url(response.request), response.url)   # a redirect: one article
         if reason:
             # A CMS error page (e.g. gnuboard's "post does not exist" alert, served as 200):
