@@ -13,6 +13,10 @@ a ``kill -9`` or a power cut is simply taken by the next run (one log line says 
 was).  The file itself stays (deleting it would let a third run lock a different inode);
 its content is the holder's PID, start time and command line, emptied at a normal end.
 
+Before the lock, the free space where the run writes is checked: less than
+``NEWSBOT_MIN_FREE_MB`` (50) refuses the run (exit status 3) with one line, instead of a
+run that starts, writes a few records and stops on a full disk.
+
 Cluster workers (``REDIS_URL``) take no lock: they cooperate through Redis by design.
 ``scrapy reparse`` takes none either: it reads WARCs, keeps its own scratch state and
 writes its own folder (docs/archive.md), so it never blocks a scheduled crawl.
@@ -25,6 +29,7 @@ import errno
 import fcntl
 import logging
 import os
+import shutil
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -127,6 +132,18 @@ def _storage_refusal(path: Path, exc: OSError) -> RunRefused:
                       f"(free space, or fix the folder's permissions, then run again)", exitcodes.STORAGE)
 
 
+def check_free_space(folder: Path, minimum_mb: float) -> None:
+    """Refuse the run (exit 3) when the file system ``folder`` is (or will be) on has less
+    than ``minimum_mb`` MB free."""
+    existing = Path(folder).absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    free = shutil.disk_usage(existing).free
+    if minimum_mb > 0 and free < minimum_mb * 1e6:
+        raise RunRefused(f"only {free / 1e6:.1f} MB free on the file system of {folder} (NEWSBOT_MIN_FREE_MB="
+                         f"{minimum_mb:g}): nothing was crawled. Free space, then run again", exitcodes.STORAGE)
+
+
 def site_lock_path(settings, site: str) -> Path:
     return site_dir(settings, site) / LOCK_NAME
 
@@ -138,6 +155,7 @@ class CrawlLock:
     def __init__(self, crawler):
         settings = crawler.settings
         site = site_of(crawler.spider)
+        check_free_space(site_dir(settings, site), settings.getfloat("NEWSBOT_MIN_FREE_MB", 50))
         self.locks: list[RunLock] = []
         targets = [(site_lock_path(settings, site),
                     f"the output folder {site_dir(settings, site)}")]

@@ -160,6 +160,7 @@ NEWSBOT_MAX_WARNING_SHARE = 0.25  # exit 5 when more items than this share have 
 NEWSBOT_WARNING_MIN_ITEMS = 10    # ... judged from this many recorded items on (or all of 2+ broken)
 NEWSBOT_EXPECT_ARTICLES = True    # exit 4 when list pages showed no article at all
 NEWSBOT_RUN_LOCK = True           # one run per site and OUTPUT_DIR (not in a cluster): newsbot/runlock.py
+NEWSBOT_MIN_FREE_MB = 50          # refuse to start (exit 3) with less free space where the run writes
 NEWSBOT_STATE_CHECK = "integrity_check"  # SQLite's check of state.sqlite3 at start ("quick_check", "" = none)
 NEWSBOT_STATE_LOCK_TIMEOUT = 30   # seconds to wait for a state store another process has locked
 # A list walk (per start URL, per run) ends at a page that repeats an earlier one (a CMS

@@ -36,9 +36,9 @@ def small_disk(tmp_path):
         subprocess.run(["umount", str(mount)], check=True)
 
 
-def crawl(site, out) -> subprocess.CompletedProcess:
+def crawl(site, out, *settings: str) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "scrapy", "crawl", SITE, "-a", f"base_url={site.base_url}", "-s", f"OUTPUT_DIR={out}",
-           "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+           "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", *settings]
     for name, value in TEST_SETTINGS.items():
         cmd += ["-s", f"{name}={value}"]
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
@@ -70,10 +70,22 @@ def check_files(folder) -> dict[str, int]:
     return kinds
 
 
+def test_too_little_free_space_refuses_the_run_at_start(small_disk):
+    out = small_disk / "output"
+    with LocalSite(routes()) as site:
+        refused = crawl(site, out)   # 400 kB free, under NEWSBOT_MIN_FREE_MB (50)
+        assert site.requests == []
+    assert refused.returncode == 3, refused.stderr[-3000:]
+    (line,) = [line for line in refused.stderr.splitlines() if "error" in line.lower()]
+    assert line.startswith(f"newsbot: error: only 0.4 MB free on the file system of {out / SITE} "
+                           "(NEWSBOT_MIN_FREE_MB=50): nothing was crawled. Free space, then run again")
+    assert not out.exists()
+
+
 def test_a_full_disk_stops_the_run_in_one_line_and_leaves_no_litter(small_disk):
     out = small_disk / "output"
     with LocalSite(routes()) as site:
-        full = crawl(site, out)
+        full = crawl(site, out, "-s", "NEWSBOT_MIN_FREE_MB=0")   # let it start: the disk fills mid-run
         assert full.returncode == 3, full.stderr[-3000:]
         assert "Traceback" not in full.stderr
         errors = [line for line in full.stderr.splitlines() if "] ERROR: " in line]
@@ -85,7 +97,7 @@ def test_a_full_disk_stops_the_run_in_one_line_and_leaves_no_litter(small_disk):
         written = sum(len((p.read_bytes()).splitlines()) for p in (out / SITE / "jsonl").glob("*.jsonl"))
         assert 0 < written < len(ARTICLES)
 
-        subprocess.run(["mount", "-o", "remount,size=20m", str(small_disk)], check=True)   # room again
+        subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)   # room again
         again = crawl(site, out)
     assert again.returncode == 0, again.stderr[-3000:]
     assert check_files(out)["json"] == 1   # this run's report
