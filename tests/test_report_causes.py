@@ -212,3 +212,14 @@ def test_with_several_problems_the_exit_status_is_the_primary_cause_not_the_high
     assert [p["cause"] for p in exitcodes.problems(stats)] == [
         "storage_error", "unreachable", "no_articles", "extraction_warnings", "articles_unaccounted"]
     assert exitcodes.primary_status(0, 0) == 0 and exitcodes.primary_status(1, 11, 12, 5) == 11
+
+
+def test_a_spider_whose_start_fails_does_not_exit_0(crawl, tmp_path):
+    out = tmp_path / "out"
+    result = crawl("broken_start", output_dir=out, settings={"SPIDER_MODULES": "tests.start_error_spiders"})
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "Error while reading start items and requests: the list configuration is broken" in result.stderr
+    (path,) = (out / "broken_start" / "reports").glob("*.json")
+    report = json.loads(path.read_text(encoding="utf-8"))
+    assert report["finish_reason"] == "start_error" and report["exit_status"] == 1
+    assert [p["cause"] for p in report["problems"]] == ["start_error"]

@@ -95,11 +95,14 @@ class CrawlReport:
 
     def counts(self) -> dict:
         get = self.stats.get_value
+        accounts = article_accounts(self.crawler)
         return {
             "new": get("newsbot/items_new", 0),
             "updated": get("newsbot/items_updated", 0),
             "duplicate": get("newsbot/items_duplicate", 0),
-            "failed": get("newsbot/articles_failed", 0),
+            # every article not recorded for a reason (newsbot/extensions/accounting.py)
+            "failed": (sum(1 for outcome in accounts.outcomes.values() if outcome and outcome.startswith("failed:"))
+                       if accounts is not None else get("newsbot/articles_failed", 0)),
             "skipped_out_of_range": get("newsbot/skipped_out_of_range", 0),
             "skipped_already_recorded": get("newsbot/skipped_already_recorded", 0),
             "not_an_article": get("newsbot/not_an_article", 0),
@@ -138,8 +141,6 @@ class CrawlReport:
         all_stats = self.stats.get_stats()
         accounts = article_accounts(self.crawler)
         articles = accounts.summary() if accounts is not None else None
-        if articles is not None:
-            counts["failed"] = sum(articles["failed"].values())
         since, until = getattr(spider, "since", None), getattr(spider, "until", None)
         if self.crawler.settings.get("NEWSBOT_REPARSED_AT"):
             mode = "reparse"

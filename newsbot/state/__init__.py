@@ -37,7 +37,8 @@ class CrawlState(CrawlerComponent):
         super().__init__(crawler)
         self._store = None
         crawler.signals.connect(self.close, signal=signals.engine_stopped)
-        store_cls = load_object(crawler.settings["NEWSBOT_STATE_STORE"])
+        configured = crawler.settings.get("NEWSBOT_STATE_STORE")
+        store_cls = load_object(configured) if configured else None
         # A crawl being set up: open (and check) a store that can be opened now (a file; the
         # Redis store needs the cluster's extension, built later, and its Redis was checked).
         if crawler.spider is not None and getattr(store_cls, "opens_at_setup", False):
