@@ -34,11 +34,14 @@ NOTHING_RECORDED = 8
 LOCKED = 9
 #: the state store could not be opened (corrupt, unreadable, locked): nothing was crawled
 STATE_UNUSABLE = 10
+#: ``scrapy crawlall``: at least one outlet's crawl ended with a non-zero status (or never
+#: started); its combined report names each one with its own status and cause
+SOME_OUTLETS_FAILED = 11
 #: a list walk was cut by the NEWSBOT_MAX_LIST_PAGES bound before it reached its end:
 #: older list pages (and the articles on them) were not walked
-LIST_WALK_CUT = 11
-#: an article failed in ``FAULTS_RETRY_RUNS`` runs in a row and is given up: not requested again
-GIVEN_UP = 12
+LIST_WALK_CUT = 12
+#: an article failed in ``FAULTS_RETRY_RUNS`` runs and is given up: later runs no longer retry it
+GIVEN_UP = 13
 
 #: When a run has several problems, the exit status is the first of these that occurred:
 #: the cause an operator must fix first.  A run that could not start, or could not write,
@@ -49,7 +52,7 @@ GIVEN_UP = 12
 #: articles with gaps.  A bug (1) comes last: the run's own causes are what a scheduler's
 #: operator can act on.
 PRECEDENCE = (LOCKED, STATE_UNUSABLE, STORAGE, UNREACHABLE, ROBOTS_BLOCKED, NO_ARTICLES, NOTHING_RECORDED,
-              LIST_WALK_CUT, GIVEN_UP, EXTRACTION_WARNINGS, USAGE, ERROR)
+              LIST_WALK_CUT, GIVEN_UP, EXTRACTION_WARNINGS, SOME_OUTLETS_FAILED, USAGE, ERROR)
 
 #: the stat holding the run's exit status: the primary cause's (see :data:`PRECEDENCE`)
 EXIT_STATUS_STAT = "newsbot/exit_status"

@@ -73,7 +73,7 @@ DOWNLOAD_HANDLERS = {
     "https": "newsbot.warc.handler.WireHTTP11DownloadHandler",
 }
 
-# -- pages that need a browser (newsbot/browser.py, docs/browser.md) ------------------
+# -- pages that need a browser (newsbot/browser/, docs/browser.md) ------------------
 # Off unless a spider opts in (browser_pages) or -s BROWSER_ENABLED=1; -s BROWSER_ENABLED=0
 # wins over a spider.  scrapy-playwright needs the asyncio reactor (Scrapy's default, said
 # here because plain and browser requests share it in one crawl).
@@ -88,7 +88,7 @@ DOWNLOADER_MIDDLEWARES = {
     # An article recorded while its request waited in the queue is not fetched (newsbot/state/middleware.py).
     "newsbot.state.middleware.SkipRecordedMiddleware": 50,
     # Browser requests: archives what the browser received and rendered (above the capture).
-    "newsbot.browser.BrowserMiddleware": 960,
+    "newsbot.browser.middleware.BrowserMiddleware": 960,
     # Next to the downloader: sees bodies before HttpCompressionMiddleware (590) decodes them.
     "newsbot.warc.capture.WarcCaptureMiddleware": 950,
     # Faults (newsbot/faults/downloader.py): loops before RedirectMiddleware (600), Retry-After
@@ -165,11 +165,14 @@ NEWSBOT_STATE_CHECK = "integrity_check"  # SQLite's check of state.sqlite3 at st
 NEWSBOT_STATE_LOCK_TIMEOUT = 30   # seconds to wait for a state store another process has locked
 # A list walk (per start URL, per run) ends at a page that repeats an earlier one (a CMS
 # answering past its end with its last page) or has no article links; this bound is the
-# last resort, reported (exit 11): 5,000 pages are ~10 years of a busy regional outlet.
+# last resort, reported (exit 12): 5,000 pages are ~10 years of a busy regional outlet.
 NEWSBOT_MAX_LIST_PAGES = 5000
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+
+# -- many outlets in one process (scrapy crawlall, docs/scheduling.md) ----------------
+CRAWLALL_CONCURRENT_OUTLETS = 8  # outlets crawled at once; the next starts as one finishes
 
 # -- past one machine (newsbot/distributed/, docs/cluster.md) -------------------------
 # The switch to a scrapy-redis cluster. From the environment too, so a password in the URL

@@ -1,7 +1,7 @@
 """Every list walk ends on its own, on a site that answers every page number past the end of
 its list with the last page (as many PHP CMSes do): at the page that repeats an earlier
 one, in a backfill older than the oldest article and in the run after a killed one; and,
-as a last resort, at ``NEWSBOT_MAX_LIST_PAGES``, reported (exit 11) and left open for the
+as a last resort, at ``NEWSBOT_MAX_LIST_PAGES``, reported (exit 12) and left open for the
 next run.  Each end is counted in the report's ``list_walks``."""
 
 from __future__ import annotations
@@ -85,12 +85,12 @@ def test_the_list_page_bound_cuts_the_walk_reports_it_and_the_next_run_goes_on(e
     site, server = endless
     out = tmp_path / "out"
     cut = crawl(SITE, "-a", f"base_url={server.base_url}", output_dir=out, settings={"NEWSBOT_MAX_LIST_PAGES": "2"})
-    assert cut.returncode == 11, cut.stderr[-3000:]
+    assert cut.returncode == 12, cut.stderr[-3000:]
     assert len(cut.records(SITE)) == 20
     report = latest_report(out)
     assert report["list_walks"] == {"max_list_pages": 1}
     assert report["problems"] == [{
-        "cause": "list_walk_cut", "exit_status": 11,
+        "cause": "list_walk_cut", "exit_status": 12,
         "message": f"the list walk from {server.base_url}/news/list.php was cut after 2 pages by "
                    "NEWSBOT_MAX_LIST_PAGES=2: older list pages were not walked (raise the setting, or backfill "
                    "in ranges with -a since/until)"}]

@@ -81,7 +81,7 @@ def test_browser_middleware_leaves_only_where_no_request_can_need_it(browser_pag
     from scrapy.settings import Settings
 
     from newsbot.reparse import BROWSER_MIDDLEWARE, configure_replay
-    from newsbot.spiders.gginews import GginewsSpider
+    from newsbot.spiders.registry import GginewsSpider
 
     settings = Settings()
     settings.setmodule("newsbot.settings", priority="project")

@@ -186,10 +186,10 @@ def test_an_article_given_up_after_its_last_retry_fails_the_run_once(crawl, tmp_
     settings = {**FAST_FAILURE, "FAULTS_RETRY_RUNS": "2"}
     with LocalSite(routes) as site:
         runs = [crawl(SITE, "-a", f"base_url={site.base_url}", output_dir=out, settings=settings) for _ in range(3)]
-    assert [run.returncode for run in runs] == [0, 12, 0]   # said once: when it is given up
+    assert [run.returncode for run in runs] == [0, 13, 0]   # said once: when it is given up
     given_up = reports(out)[1]
     assert given_up["problems"] == [{
-        "cause": "articles_given_up", "exit_status": 12,
+        "cause": "articles_given_up", "exit_status": 13,
         "message": f"articles given up after failing in 2 runs (FAULTS_RETRY_RUNS), e.g. {site.base_url}{view(2)}: "
                    "http_500; later runs no longer retry them (a backfill over their dates would)"}]
     assert given_up["articles"]["failed"] == {"http_500": 1} and given_up["faults"] == {"http_500": 1}
@@ -211,7 +211,7 @@ def test_with_several_problems_the_exit_status_is_the_primary_cause_not_the_high
     assert stats.get_value(exitcodes.EXIT_STATUS_STAT) == 3        # lower, and first: nothing could be written
     assert [p["cause"] for p in exitcodes.problems(stats)] == [
         "storage_error", "unreachable", "no_articles", "extraction_warnings", "articles_unaccounted"]
-    assert exitcodes.primary_status(0, 0) == 0 and exitcodes.primary_status(1, 11, 12, 5) == 11
+    assert exitcodes.primary_status(0, 0) == 0 and exitcodes.primary_status(1, 11, 12, 13, 5) == 12
 
 
 def test_a_spider_whose_start_fails_does_not_exit_0(crawl, tmp_path):

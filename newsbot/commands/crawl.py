@@ -96,10 +96,9 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = exitcodes.primary_status(self.exitcode, stats.get_value(EXIT_STATUS_STAT, 0))
 
     def preflight(self, spider_name: str) -> None:
-        """What can be checked before the crawl starts (and writes anything)."""
-        known = self.crawler_process.spider_loader.list()
-        if spider_name not in known:
-            raise UsageError(f"unknown spider {spider_name!r} (known: {', '.join(sorted(known))})")
+        """What can be checked before the crawl starts (and writes anything).  ``scrapy
+        crawlall`` runs it before each outlet's crawl (newsbot/commands/crawlall.py)."""
+        self.check_spider_name(spider_name)
         if self.settings.get("REPLAY_WARC"):
             check_replay_source(self.settings.get("REPLAY_WARC"))
         check_output_dir(self.settings.get("OUTPUT_DIR") or "output")
@@ -107,6 +106,11 @@ class Command(ScrapyCrawlCommand):
             from newsbot.distributed import check_cluster_settings
 
             check_cluster_settings(self.settings)
+
+    def check_spider_name(self, spider_name: str) -> None:
+        known = self.crawler_process.spider_loader.list()
+        if spider_name not in known:
+            raise UsageError(f"unknown spider {spider_name!r} (known: {', '.join(sorted(known))})")
 
     def _catch_usage_error(self, failure):
         # A spider's __init__ rejecting its arguments: reported once, below, as a usage error.

@@ -89,7 +89,7 @@ class QuietLogFormatter(LogFormatter):
 #: a no-op in a re-parse of a spider without browser pages (no request carries its meta, no
 #: response its flag): out of the dict, so playwright and Scrapy's HTTP/1.1 handler (TLS,
 #: cryptography) are not imported, ~0.2 s per process
-BROWSER_MIDDLEWARE = "newsbot.browser.BrowserMiddleware"
+BROWSER_MIDDLEWARE = "newsbot.browser.middleware.BrowserMiddleware"
 
 
 #: where re-parsed records go, under ``OUTPUT_DIR/<site>/``: beside the crawl's ``jsonl/``,

@@ -1,8 +1,8 @@
 """What every newsbot spider shares: arguments, start, list walking, the article callback.
 
 A CMS (``newsbot/cms/<name>.py``) subclasses :class:`NewsSpider` and declares its URL
-rules, where lists live and how article links look; an outlet subclasses its CMS's
-spider with a ``name`` and a ``base_url``.
+rules, where lists live and how article links look; an outlet is an entry of the outlet
+registry, built into a subclass of its CMS's spider (newsbot/spiders/registry.py).
 
 Arguments every spider takes (``scrapy crawl SITE -a NAME=VALUE``):
 
@@ -98,7 +98,7 @@ class NewsSpider(scrapy.Spider):
     list_item_link_css: ClassVar[str] = ""
     list_item_date_css: ClassVar[str] = ""
     #: which pages need a real browser ("list", "article"); any makes the crawl start one
-    #: (newsbot/browser.py, docs/browser.md).  Empty: everything stays on the plain downloader.
+    #: (newsbot/browser/, docs/browser.md).  Empty: everything stays on the plain downloader.
     browser_pages: ClassVar[frozenset[str]] = frozenset()
     #: a "더보기" (load more) button to press on rendered pages until it is gone
     browser_more_css: ClassVar[str] = ""

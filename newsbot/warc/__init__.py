@@ -23,6 +23,10 @@ Reading:
 #: replay handler puts the record it answered from, with its date
 WARC_META_KEY = "newsbot_warc"
 
+#: response flag: the browser middleware archived this rendered page's exchanges itself
+#: (newsbot/browser/middleware.py); the capture middleware leaves it alone
+BROWSER_ARCHIVED_FLAG = "newsbot_browser_archived"
+
 #: request meta key carrying the status line's reason phrase (set by the live handler and by
 #: replay, read by the WARC capture); here, so replay need not import the HTTP/1.1 handler
 REASON_META_KEY = "newsbot_http_reason"
