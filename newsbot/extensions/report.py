@@ -18,7 +18,8 @@ A scheduled run's only voice is its exit status, so the report asks for a failin
 When no list page could be read, the report names why instead of blaming the layout:
 ``6`` (``UNREACHABLE``) when every list page failed to download (DNS, refused, timeouts,
 resets, 5xx), ``7`` (``ROBOTS_BLOCKED``) when robots.txt forbade them.  ``8``
-(``NOTHING_RECORDED``): articles were fetched (two or more) and every one failed.  ``1``
+(``NOTHING_RECORDED``): articles were fetched (two or more) and none recorded, at least
+one of them failing for a reason other than being gone (404/410: a deleted post).  ``1``
 (``articles_unaccounted``): a finished run in which an article seen has no outcome
 (newsbot/extensions/accounting.py); ``1`` (``start_error``): the spider's start failed.
 Several problems: the exit status is the primary cause's (``exitcodes.PRECEDENCE``),
@@ -51,6 +52,9 @@ _FAULT_TALLIES = frozenset({"count", "articles_failed", "articles_gone", "articl
 #: list-page faults that mean the site did not answer (as opposed to answering 404: moved, layout)
 _UNREACHABLE_KINDS = frozenset({"dns", "connection_refused", "timeout", "connection_reset", "data_loss",
                                 "download_error", "cancelled"})
+
+
+_GONE_REASONS = frozenset({"http_404", "http_410", "gone_earlier"})
 
 
 def _unreachable_kind(kind: str) -> bool:
@@ -231,8 +235,10 @@ class CrawlReport:
     def judge_articles(self, articles: dict, cluster: bool) -> None:
         """Articles fetched but none recorded; articles the run lost track of."""
         failed = sum(articles["failed"].values())
+        # 404/410: the outlet's own answer that an article is gone (a deleted post), no failure of ours
+        failing = sum(n for reason, n in articles["failed"].items() if reason not in _GONE_REASONS)
         recorded = articles["new"] + articles["updated"] + articles["duplicate"]
-        if failed and recorded == 0 and failed + articles["not_an_article"] >= 2:
+        if failing and recorded == 0 and failed + articles["not_an_article"] >= 2:
             reasons = ", ".join(f"{kind} {n}" for kind, n in articles["failed"].items())
             report_problem(self.stats, "nothing_recorded",
                            f"articles were found but none recorded: {failed} failed ({reasons})",
