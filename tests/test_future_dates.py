@@ -105,7 +105,7 @@ def test_a_run_killed_after_a_future_dated_article_misses_nothing(tmp_path):
         db.close()
         assert high_water["published_at"] == site.published(1040).isoformat()
 
-        new_ids = site.publish(100)
+        site.publish(100)
         killed = subprocess.Popen(crawl_command(server, out), cwd=REPO, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
