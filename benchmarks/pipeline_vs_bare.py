@@ -212,7 +212,7 @@ def reparse(warc_dir: Path, workdir: Path, timeout: float = 7200) -> dict:
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"scrapy reparse exited with {os.waitstatus_to_exitcode(status)}")
-    articles = sum(1 for path in (output_dir / "gginews" / "jsonl").glob("*.jsonl")
+    articles = sum(1 for path in (output_dir / "gginews" / "reparse" / "jsonl").glob("*.jsonl")
                    for _ in path.open("rb"))
     processes = len(list((output_dir / "gginews" / "reports").glob("*.json")))   # one crawl report each
     return {"mode": "reparse", "seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,

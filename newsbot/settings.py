@@ -56,6 +56,7 @@ OUTPUT_DIR = os.environ.get("NEWSBOT_OUTPUT_DIR", "output")
 WARC_ENABLED = True
 WARC_MAX_SIZE = 1024**3          # roll over to a new .warc.gz after 1 GB
 JSONL_MAX_SIZE = 128 * 1024**2   # start a new .jsonl after 128 MB (0: one file per run)
+JSONL_DIR = "jsonl"              # under OUTPUT_DIR/<site>/; scrapy reparse writes reparse/jsonl (docs/archive.md)
 LATEST_ENABLED = True            # keep OUTPUT_DIR/<site>/latest.sqlite3 + latest.jsonl (docs/records.md)
 LATEST_EXPORT_JSONL = True       # rewrite latest.jsonl at the end of the run (off in re-parse shards: the parent does it once)
 WARC_COMPRESS_LEVEL = 3          # zlib level per record: half level 6's CPU, ~10% larger (docs/performance.md)
@@ -138,6 +139,9 @@ ITEM_PIPELINES = {
 }
 
 EXTENSIONS = {
+    # One run at a time per site and OUTPUT_DIR (and JOBDIR): taken first, before anything
+    # writes; a second run is refused with exit status 9 (newsbot/runlock.py)
+    "newsbot.runlock.CrawlLock": -100,
     # The crawl's state store (NEWSBOT_STATE_STORE), shared by spider, pipelines, middlewares
     "newsbot.state.CrawlState": 0,
     # The crawl's WARC writer, shared by everything that archives (newsbot/warc/archive.py)
@@ -148,6 +152,8 @@ EXTENSIONS = {
     "newsbot.faults.storage.StorageGuard": 0,
     # No Public Suffix List download at run time (Scrapy's cookies via tldextract): newsbot/faults/offline.py
     "newsbot.faults.offline.OfflineSuffixList": 0,
+    # What became of every article seen (new, failed by reason, ...): newsbot/extensions/accounting.py
+    "newsbot.extensions.accounting.ArticleAccounts": 0,
     # End-of-run report (terminal + JSON), progress lines, exit status: newsbot/extensions/report.py
     "newsbot.extensions.report.CrawlReport": 10,
     # JOBDIR after a kill -9: discard the unsaved queue instead of failing on it (newsbot/state/jobdir.py)
@@ -170,6 +176,14 @@ NEWSBOT_PROGRESS_INTERVAL = 60.0  # seconds between progress lines
 NEWSBOT_MAX_WARNING_SHARE = 0.25  # exit 5 when more items than this share have extraction warnings
 NEWSBOT_WARNING_MIN_ITEMS = 10    # ... judged from this many recorded items on (or all of 2+ broken)
 NEWSBOT_EXPECT_ARTICLES = True    # exit 4 when list pages showed no article at all
+NEWSBOT_RUN_LOCK = True           # one run per site and OUTPUT_DIR (not in a cluster): newsbot/runlock.py
+NEWSBOT_MIN_FREE_MB = 50          # refuse to start (exit 3) with less free space where the run writes
+NEWSBOT_STATE_CHECK = "integrity_check"  # SQLite's check of state.sqlite3 at start ("quick_check", "" = none)
+NEWSBOT_STATE_LOCK_TIMEOUT = 30   # seconds to wait for a state store another process has locked
+# A list walk (per start URL, per run) ends at a page that repeats an earlier one (a CMS
+# answering past its end with its last page) or has no article links; this bound is the
+# last resort, reported (exit 12): 5,000 pages are ~10 years of a busy regional outlet.
+NEWSBOT_MAX_LIST_PAGES = 5000
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -26,7 +26,7 @@ LAYERS = [
      "newsbot.state.jobdir"),
     # 2: the crawl's shared services (extensions other components find)
     ("newsbot.state", "newsbot.warc.archive", "newsbot.faults", "newsbot.faults.storage", "newsbot.faults.offline",
-     "newsbot.browser"),
+     "newsbot.browser", "newsbot.runlock", "newsbot.extensions.accounting"),
     # 3: Scrapy components: middlewares, pipelines, extensions, handlers, the cluster
     ("newsbot.state.middleware", "newsbot.faults.downloader", "newsbot.faults.robots", "newsbot.offsite", "newsbot.faults.pipeline", "newsbot.faults.spidermw",
      "newsbot.warc.capture", "newsbot.warc.metadata", "newsbot.warc.replay", "newsbot.warc.handler",

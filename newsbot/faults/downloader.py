@@ -34,6 +34,7 @@ from scrapy.utils.response import response_status_message
 from twisted.internet.task import deferLater
 
 from newsbot.component import CrawlerComponent
+from newsbot.extensions.accounting import article_accounts
 from newsbot.faults import (GONE_STATUSES, first_time, is_article_request, is_internal_request,
                             is_requisite_request, original_url, record_fault)
 from newsbot.state import fault_ledger
@@ -144,6 +145,9 @@ class FaultMiddleware(CrawlerComponent):
         url = original_url(request)
         if fault_ledger(self.crawler).is_gone(canonical_rule(spider)(url)):
             self.crawler.stats.inc_value("newsbot/faults/skipped_gone")
+            accounts = article_accounts(self.crawler)
+            if accounts is not None:
+                accounts.fail(url, "gone_earlier")
             raise IgnoreRequest(f"gone in an earlier run: {url}")
         return None
 
@@ -178,6 +182,9 @@ class FaultMiddleware(CrawlerComponent):
             # Counted and logged by the replay handler; absence from an archive is not "gone".
             if is_requisite_request(request):
                 record_fault(self.crawler, request, "not_in_archive", "not in the replayed archive")
+            accounts = article_accounts(self.crawler)
+            if accounts is not None and is_article_request(request, self.crawler.spider):
+                accounts.fail(original_url(request), "not_in_archive")
             raise IgnoreRequest(f"not in the archive: {request.url}")
         status = response.status
         if status >= 400 and not self._allowed_status(request, status):

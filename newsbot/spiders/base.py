@@ -26,6 +26,7 @@ Arguments every spider takes (``scrapy crawl SITE -a NAME=VALUE``):
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import AsyncIterator, Iterable
 from typing import ClassVar
@@ -38,18 +39,26 @@ from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
 from newsbot import exitcodes
+from newsbot.extensions.accounting import article_accounts, failure_reason
 from newsbot.extract.base import ArticlePage
+from newsbot.faults import original_url
 from newsbot.items import ArticleItem
 from newsbot.spiders.walk import ListEntry, ListWalk, PagePlan, backfill_range, parse_list_date
 from newsbot.state import state_store
 from newsbot.state.middleware import ARTICLE_META
 from newsbot.urls import ArticleUrls, has_credentials, is_http_url, on_origins, origin, redact_credentials
-from newsbot.warc import WARC_META_KEY
+from newsbot.warc import WARC_META_KEY, warc_date_iso
 
 # Scrapyd passes _job (and sometimes _version/settings) to every spider.
 SCHEDULER_ARGS = frozenset({"_job", "_version", "settings"})
 #: the extraction warning of a record whose URL is not the outlet's (``-a allow_foreign=1``)
 FOREIGN_WARNING = "url:foreign"
+#: list request meta: the walk a list page belongs to, ``{"start": start URL, "page": pages
+#: walked from it so far, this one included}``
+LIST_META = "newsbot_list"
+#: how a list walk may end that leaves older list pages unwalked: the walk is not finished
+#: in the state store, so the next run does not trust "nothing new" until past its floor
+INCOMPLETE_WALK_ENDS = frozenset({"max_list_pages", "list_page_failed", "robots_txt"})
 #: a site id names folders and record ids: letters, digits, "_" and "-" only
 SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
@@ -150,6 +159,9 @@ class NewsSpider(scrapy.Spider):
         self.outlet = kwargs.pop("outlet", None) or self.outlet
         self.home_region = kwargs.pop("home_region", None) or self.home_region
         self._walk: ListWalk | None = None
+        #: per walk (start URL): the signatures of the list pages seen, to find a repeated one
+        self._list_signatures: dict[str, dict[str, str]] = {}
+        self._walk_incomplete = False
         super().__init__(name, **kwargs)
         self.site = site or self.site or self.name
         self.start_urls = start_urls or [urljoin(self.base_url + "/", p.lstrip("/")) for p in self.list_paths]
@@ -249,24 +261,72 @@ class NewsSpider(scrapy.Spider):
         return self._walk
 
     def closed(self, reason: str) -> None:
-        if self._walk is not None and reason == "finished":
+        if self._walk is not None and reason == "finished" and not self._walk_incomplete:
             self._walk.finish()
 
     # -- list pages ----------------------------------------------------------
     def list_request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_list, meta=self.browser_meta("list"))
+        """A list page; the first of a walk (:meth:`parse_list` marks the next ones as its own)."""
+        meta = {**self.browser_meta("list"), LIST_META: {"start": url, "page": 1}}
+        return scrapy.Request(url, callback=self.parse_list, errback=self.list_failed, meta=meta)
 
     def article_request(self, url: str, **kwargs) -> scrapy.Request:
         kwargs["meta"] = {**self.browser_meta("article"), **kwargs.get("meta", {})}
         kwargs.setdefault("errback", self.article_failed)
+        accounts = article_accounts(self.crawler)
+        if accounts is not None:
+            accounts.seen(url)
         # Articles before further list pages: a crawl cut short still has whole articles.
         return scrapy.Request(url, callback=self.parse_article, priority=10, **kwargs)
 
     def article_failed(self, failure) -> None:
+        accounts = article_accounts(self.crawler)
+        if accounts is not None:  # (a fault already counted keeps its own reason)
+            accounts.fail(original_url(failure.request), failure_reason(failure))
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            return  # skipped on purpose (already recorded, robots.txt), not a failure
+            return  # counted where it was raised (a fault, already recorded, robots.txt)
         self.crawler.stats.inc_value("newsbot/articles_failed")
         self.logger.warning("Article failed: %s (%s)", failure.request.url, failure.getErrorMessage())
+
+    def list_failed(self, failure) -> None:
+        """A list page that could not be fetched (its fault is counted and logged by newsbot.faults)."""
+        walk = failure.request.meta.get(LIST_META) or {"start": failure.request.url, "page": 1}
+        if failure_reason(failure) == "robots_txt":
+            self.crawler.stats.inc_value("newsbot/list_pages_forbidden_by_robots")
+            self.logger.warning("robots.txt forbids the list page %s: this list walk ends", failure.request.url)
+            self.end_walk(walk, "robots_txt")
+        else:
+            self.end_walk(walk, "list_page_failed")
+
+    def end_walk(self, walk: dict, why: str) -> None:
+        """A list walk ends: counted by why (``newsbot/list_walk_end/<why>``, in the report)."""
+        self.crawler.stats.inc_value(f"newsbot/list_walk_end/{why}")
+        if why in INCOMPLETE_WALK_ENDS:
+            self._walk_incomplete = True
+        if why == "max_list_pages":
+            exitcodes.report_problem(
+                self.crawler.stats, "list_walk_cut",
+                f"the list walk from {walk['start']} was cut after {walk['page']} pages by "
+                f"NEWSBOT_MAX_LIST_PAGES={self.max_list_pages}: older list pages were not walked (raise the "
+                f"setting, or backfill in ranges with -a since/until)", exitcodes.LIST_WALK_CUT)
+
+    @property
+    def max_list_pages(self) -> int:
+        return self.crawler.settings.getint("NEWSBOT_MAX_LIST_PAGES", 5000)
+
+    def repeated_list_page(self, walk: dict, response: Response, canonical_urls: list[str]) -> str | None:
+        """The earlier page of this walk that ``response`` repeats (same article set, or the
+        same bytes), if any.  Many CMSes answer every page number past the end of a list
+        with its last page (or its first): without this, a walk to the end never ends."""
+        seen = self._list_signatures.setdefault(walk["start"], {})
+        signatures = ("links:" + hashlib.sha1("\n".join(sorted(set(canonical_urls))).encode()).hexdigest(),
+                      "body:" + hashlib.sha1(response.body).hexdigest())
+        for signature in signatures:
+            if signature in seen:
+                return seen[signature]
+        for signature in signatures:
+            seen[signature] = response.url
+        return None
 
     def article_links(self, response: Response) -> list[str]:
         """Absolute article URLs on a list page, in page order, each once."""
@@ -302,6 +362,7 @@ class NewsSpider(scrapy.Spider):
         return add_or_replace_parameter(response.url, self.page_param, str(page + 1))
 
     def parse_list(self, response: Response):
+        walk = response.meta.get(LIST_META) or {"start": response.url, "page": 1}
         entries = self.list_entries(response)
         stats = self.crawler.stats
         stats.inc_value("newsbot/list_pages")
@@ -309,30 +370,54 @@ class NewsSpider(scrapy.Spider):
             # The end of the archive, or a list layout this spider no longer understands.
             self.crawler.stats.inc_value("newsbot/list_pages_without_articles")
             self.logger.info("No article links on list page %s: stopping this list", response.url)
+            self.end_walk(walk, "no_links")
+            return
+        repeats = self.repeated_list_page(walk, response, [self.canonicalize(e.url) for e in entries])
+        if repeats:
+            self.logger.info("List page %s repeats %s: the end of this list", response.url, repeats)
+            self.end_walk(walk, "repeated_page")
             return
         stats.inc_value("newsbot/article_links_found", len(entries))
         plan: PagePlan = self.list_walk().plan(entries)
         stats.inc_value("newsbot/skipped_out_of_range", plan.out_of_range)
         stats.inc_value("newsbot/skipped_already_recorded", plan.recorded - sum(k == "recheck" for _, k in plan.fetch))
+        accounts = article_accounts(self.crawler)
+        if accounts is not None:
+            for url, outcome in plan.skipped:
+                accounts.settle(url, outcome)
         for url, kind in plan.fetch:
             stats.inc_value(f"newsbot/article_requests/{kind}")
             yield self.article_request(url, meta={ARTICLE_META: kind})
         if plan.stop:
             self.logger.info("List walk ends at %s: %s", response.url, plan.stop)
+            self.end_walk(walk, plan.stop_kind)
             return
         next_url = self.next_list_url(response)
-        if next_url:
-            yield self.list_request(next_url)
+        if not next_url:
+            self.end_walk(walk, "max_pages")   # -a max_pages: as far as asked
+        elif walk["page"] >= self.max_list_pages:
+            self.logger.warning("List walk from %s stops after %d pages (NEWSBOT_MAX_LIST_PAGES) at %s",
+                                walk["start"], walk["page"], response.url)
+            self.end_walk(walk, "max_list_pages")
+        else:
+            request = self.list_request(next_url)
+            request.meta[LIST_META] = {"start": walk["start"], "page": walk["page"] + 1}
+            yield request
 
     # -- articles ------------------------------------------------------------
     def parse_article(self, response: Response):
         page = self.article_page(response.url, response.selector)
         reason = page.not_an_article()
+        accounts = article_accounts(self.crawler)
+        if accounts is not None and response.request is not None and original_url(response.request) != response.url:
+            accounts.merge(original_url(response.request), response.url)   # a redirect: one article
         if reason:
             # A CMS error page (e.g. gnuboard's "post does not exist" alert, served as 200):
             # nothing to record and no layout change to report.
             self.crawler.stats.inc_value("newsbot/not_an_article")
             self.logger.info("Not an article (%s): %s", reason, response.url)
+            if accounts is not None:
+                accounts.settle(response.url, "not_an_article")
             return
         item = ArticleItem(site=self.site, **page.to_dict())
         if self.is_foreign((response.meta.get("redirect_urls") or [response.url])[0]):
@@ -341,6 +426,9 @@ class NewsSpider(scrapy.Spider):
         warc = response.meta.get(WARC_META_KEY) or {}
         item["warc_filename"] = warc.get("filename")
         item["warc_record_id"] = warc.get("record_id")
+        # when the response was received, as its WARC record says: the same in a crawl and
+        # in any later re-parse of it (None without an archive: the pipeline takes "now")
+        item["crawled_at"] = warc_date_iso(warc.get("date"))
         yield item
 
     # -- page requisites (newsbot/warc/requisites.py) --------------------------

@@ -19,8 +19,9 @@ Reading:
 """
 
 #: request/response meta key where the capture puts the WARC record of a response:
-#: ``{"filename", "record_id", "offset", "length", "revisit"}`` (read by the spider for the
-#: record's WARC pointer, and by the metadata record)
+#: ``{"filename", "record_id", "offset", "length", "revisit", "date"}`` (read by the spider
+#: for the record's WARC pointer and its ``crawled_at``, and by the metadata record); the
+#: replay handler puts the record it answered from, with its date
 WARC_META_KEY = "newsbot_warc"
 
 #: response flag: the browser middleware archived this rendered page's exchanges itself
@@ -44,3 +45,19 @@ def cdxj_path(warc_path):
             name = name[: -len(suffix)]
             break
     return warc_path.with_name(name + ".cdxj")
+
+
+def warc_date_iso(value: str | None) -> str | None:
+    """A ``WARC-Date`` (``2024-08-06T01:02:03.456789Z``) as a record's ``crawled_at``:
+    ISO 8601 UTC to the second (``2024-08-06T01:02:03+00:00``); None if absent or unreadable."""
+    from datetime import datetime, timezone
+
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()

@@ -107,6 +107,7 @@ class ReplayDownloadHandler(BaseDownloadHandler):
         respcls = responsetypes.from_args(headers=headers, url=stored.url, body=stored.body)
         request.meta[WARC_META_KEY] = {
             "filename": stored.filename, "record_id": stored.record_id, "offset": stored.offset,
+            "date": stored.warc_date,
         }
         request.meta[REASON_META_KEY] = stored.reason
         if stored.revisit_of:

@@ -153,7 +153,7 @@ class RollingWarcWriter:
         elif self.digests is not None and digest:
             self.digests.add(url, digest, ArchivedPayload(record_id, warc_date, self.path.name, offset))
         return {"filename": self.path.name, "record_id": record_id, "offset": offset, "length": length,
-                "revisit": original is not None}
+                "revisit": original is not None, "date": warc_date}
 
     def write_conversion(self, url: str, body: bytes, content_type: str, refers_to: str | None) -> dict:
         """A ``conversion`` record (e.g. the DOM a browser built) of the record ``refers_to``."""
