@@ -146,6 +146,8 @@ class GnuboardSpider(NewsSpider):
             raise UsageError(f"-a board: not a gnuboard board name (letters, digits, _): {board!r}")
         self.board = board
         self.list_paths = (f"/bbs/board.php?bo_table={board}",)
+        if not self.feeds:  # gnuboard's own RSS of a board (on when the board allows it)
+            self.feeds = (f"/bbs/rss.php?bo_table={board}",)
         super().__init__(name, **kwargs)
 
     # -- backfill: walk wr_ids down from the newest post --------------------------------
