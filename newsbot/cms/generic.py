@@ -2,7 +2,8 @@
 
 Nothing is known in advance but the outlet's address, so the spider learns:
 
-1. **where articles are listed**: its feeds (``feeds``, ``-a feeds=``), the ``Sitemap:`` lines
+1. **where articles are listed**: its feeds (``feeds``, ``-a feeds=``, and those its home page
+   announces in ``<link rel="alternate" type="application/rss+xml">``), the ``Sitemap:`` lines
    of its robots.txt and any ``sitemaps`` given, and its home page (``list_paths``, default
    ``/``; ``-a start_urls=`` for other pages to read links from);
 2. **what an article URL looks like**: once the home page, the feeds and robots.txt have
@@ -57,6 +58,14 @@ LIST_CONTEXT_PARAMS = frozenset({
 SHAPE_MARK = "generic_url_shape"
 #: request meta of the requests whose answers the shape is learned from
 GATE_META = "newsbot_generic_gate"
+
+
+def announced_feeds(response: Response) -> list[str]:
+    """Absolute URLs of the RSS/Atom feeds a page names in its ``<link rel="alternate">``."""
+    hrefs = response.xpath(
+        "//link[contains(concat(' ', normalize-space(@rel), ' '), ' alternate ')]"
+        "[contains(@type, 'rss') or contains(@type, 'atom')]/@href").getall()
+    return list(dict.fromkeys(response.urljoin(href.strip()) for href in hrefs if href.strip()))
 
 
 class GenericUrls(ArticleUrls):
@@ -203,6 +212,13 @@ class GenericSpider(NewsSpider):
         if response.status == 200 and hasattr(response, "selector"):
             self._home_links += page_links(response.selector.root, response.url)
             self.crawler.stats.inc_value("newsbot/generic/home_pages")
+            # feeds the page announces (<link rel="alternate" type="application/rss+xml">)
+            known = set(self.feed_urls())
+            for url in announced_feeds(response):
+                if url not in known and urlsplit(url).hostname in self.allowed_domains:
+                    known.add(url)
+                    self.logger.info("Feed announced on %s: %s", response.url, url)
+                    yield self.gated(self.discovery_request(url, "feed", self.parse_feed))
         else:
             self.logger.warning("Home page %s answered HTTP %d: no links to learn from", response.url, response.status)
         yield from self.passed_gate(response.meta)
