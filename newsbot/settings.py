@@ -152,6 +152,7 @@ NEWSBOT_REPORT_ENABLED = True
 NEWSBOT_PROGRESS_INTERVAL = 60.0  # seconds between progress lines
 NEWSBOT_MAX_WARNING_SHARE = 0.25  # exit 5 when more items than this share have extraction warnings
 NEWSBOT_WARNING_MIN_ITEMS = 10    # ... judged from this many recorded items on (or all of 2+ broken)
+NEWSBOT_LAYER_DRIFT_SHARE = 0.5   # report article layout drift when later layers give a field this often
 NEWSBOT_EXPECT_ARTICLES = True    # exit 4 when list pages showed no article at all
 
 FEED_EXPORT_ENCODING = "utf-8"

@@ -32,6 +32,22 @@ from trafilatura.settings import use_config
 
 logger = logging.getLogger(__name__)
 
+
+class _Demoted(logging.Filter):
+    """trafilatura's WARNINGs on a page where it finds no article ("discarding data: …") as
+    DEBUG: that page's outcome is newsbot's to report (a layer that found nothing, a record's
+    extraction warning), not a second, unexplained log line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+# Filters run for the records of the logger they are on only: trafilatura logs its extraction
+# warnings on trafilatura.core.
+logging.getLogger("trafilatura.core").addFilter(_Demoted())
+
 EXTRACTOR = "trafilatura"
 #: trafilatura's settings with one change (see the module doc)
 CONFIG = use_config()
