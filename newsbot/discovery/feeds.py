@@ -33,16 +33,18 @@ class NotAFeed(ValueError):
 
 def _entry_day(entry) -> date | None:
     for key in ("published", "updated", "created"):
+        raw = entry.get(key)
+        if raw:
+            # the text first: feedparser takes a date without an offset as UTC, a Korean
+            # feed's "2024-01-02 23:20:00" is KST (newsbot.dates reads RFC 822 and ISO too)
+            try:
+                return parse_kst(raw).astimezone(KST).date()
+            except DateParseError:
+                pass
         parsed = entry.get(f"{key}_parsed")
         if parsed:
             # feedparser's struct_time is UTC: the article's day is the day in Korea
             return datetime.fromtimestamp(calendar.timegm(parsed), timezone.utc).astimezone(KST).date()
-        raw = entry.get(key)
-        if raw:
-            try:
-                return parse_kst(raw).astimezone(KST).date()
-            except DateParseError:
-                continue
     return None
 
 
