@@ -8,7 +8,7 @@ the list the way a reader does:
    navigation/banner/complementary/contentinfo regions, elements whose class or id names a
    menu or a box (``gnb``, ``lnb``, ``menu``, ``side``, ``right``, ``banner``, ``popular``,
    ``best``, ``most``, ``rank``, ``hot``, ``related``, ``photo``, ``gallery``, ``video``,
-   ``sns``, ``recommend`` ...), and boxes whose heading says what they are (``많이 본 기사``,
+   ``sns``, ``recommend``, a board's ``notice`` rows ...), and boxes whose heading says what they are (``많이 본 기사``,
    ``인기``, ``최신``, ``포토``, ``관련``, ``추천``, ``랭킹``);
 2. of the article links left (``is_article``), the region is found by descending from
    ``<body>`` into the child that holds more than half of them, as long as one does: the
@@ -39,6 +39,7 @@ BOX_WORDS = frozenset({
     "aside", "side", "sidebar", "right", "wing", "banner", "banners", "ad", "ads", "advert", "popular", "best",
     "most", "rank", "ranking", "hot", "related", "relation", "photo", "photos", "gallery", "video", "vod",
     "sns", "share", "recommend", "comment", "comments", "copyright", "sitemap", "family", "login", "quick",
+    "notice",  # a board's notice rows (gnuboard's bo_notice) repeat on every page
 })
 #: headings of boxes beside a list: most read, popular, latest, photo, related, recommended, ranking
 BOX_HEADING = re.compile(r"많이\s*(?:본|읽은)|인기|최신|포토|사진|관련|추천|랭킹|핫\s*이슈|영상|PHOTO|BEST|HOT", re.IGNORECASE)
