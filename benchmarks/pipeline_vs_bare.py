@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/pipeline_vs_bare.py                  # 5,000 articles
     .venv/bin/python benchmarks/pipeline_vs_bare.py --articles 50000 # peak RSS must not grow
+    .venv/bin/python benchmarks/pipeline_vs_bare.py --articles 500 --generic   # + the generic spider
 
 One run: serve a generated family-A outlet of N articles (benchmarks/sitegen.py, its
 own process on 127.0.0.1), crawl it (a) with a bare Scrapy spider that only follows
@@ -12,6 +13,12 @@ and peak RSS are that crawl's alone.  Prints a table; ``--json PATH`` saves the 
 
 Numbers are only comparable within one run on one machine: run it on an idle machine,
 and read the ratio, not the absolute rates, when something else is running.
+
+``--generic`` adds (c): the same outlet crawled by the generic spider (newsbot/cms/generic.py),
+which knows nothing of the CMS: it learns the article URL shape from the list pages (given
+as its start pages: it does not page) and extracts every field with the later layers
+(structured metadata, labelled text, trafilatura for the body).  Its column is the cost of
+an outlet on an unknown CMS beside the known-family path of (b).
 """
 
 from __future__ import annotations
@@ -57,7 +64,7 @@ def _cpu_seconds() -> float:
 
 
 def run_child(mode: str, base_url: str, output_dir: str, concurrency: int, result_path: str,
-              overrides: dict | None = None) -> None:
+              overrides: dict | None = None, start_urls: str | None = None) -> None:
     """Crawl once in this process and write what was measured to ``result_path``."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
@@ -73,13 +80,18 @@ def run_child(mode: str, base_url: str, output_dir: str, concurrency: int, resul
         if mode == "fetch":
             spider_args["fetch_only"] = "1"
     else:
+        from newsbot.cms.generic import GenericSpider
         from newsbot.spiders.gginews import GginewsSpider
 
         settings = get_project_settings()
         settings.setdict({**_common_settings(concurrency), "OUTPUT_DIR": output_dir, **(overrides or {})},
                          priority="cmdline")
+        base = GginewsSpider
+        if mode == "generic":
+            base = GenericSpider
+            spider_args.update(site="gginews", start_urls=start_urls)
 
-        class TimedSpider(GginewsSpider):
+        class TimedSpider(base):
             """gginews, timing parse_article: HTML parse plus page object, per article."""
 
             extraction_seconds = 0.0
@@ -113,7 +125,7 @@ def run_child(mode: str, base_url: str, output_dir: str, concurrency: int, resul
         "finish_reason": stats.get("finish_reason"),
         "errors": stats.get("log_count/ERROR", 0),
     }
-    if mode == "full":
+    if mode in ("full", "generic"):
         result["extraction_seconds"] = spidercls.extraction_seconds
         result["items_duplicate"] = stats.get("newsbot/items_duplicate", 0)
         result["extraction_warnings"] = stats.get("newsbot/items_with_extraction_warnings", 0)
@@ -130,6 +142,7 @@ class GeneratedSite:
     """benchmarks/sitegen.py in its own process; ``base_url`` once it listens."""
 
     def __init__(self, articles: int):
+        self.articles = articles
         self.process = subprocess.Popen(
             [sys.executable, str(BENCHMARKS / "sitegen.py"), "--articles", str(articles)],
             stdout=subprocess.PIPE, text=True,
@@ -164,6 +177,9 @@ def crawl(mode: str, site: GeneratedSite, workdir: Path, concurrency: int, overr
            "--output-dir", str(output_dir), "--concurrency", str(concurrency), "--result", str(result_path)]
     for override in overrides:
         cmd += ["--set", override]
+    if mode == "generic":  # its start pages: every list page (the generic spider does not page)
+        pages = -(-site.articles // 20)
+        cmd += ["--start-urls", ",".join(f"{site.base_url}/news/list.php?page={p}" for p in range(1, pages + 1))]
     subprocess.run(cmd, cwd=REPO, env=_child_env(), check=True, timeout=timeout)
     result = json.loads(result_path.read_text())
     result["server_cpu_share"] = (site.cpu_seconds() - server_cpu) / result["seconds"]
@@ -212,7 +228,7 @@ def benchmark(articles: int, concurrency: int, workdir: Path, repeat: int = 1, o
         for _ in range(repeat):
             # Side by side: alternate, so drift in the machine's load hits all alike.
             for mode in modes:
-                result = crawl(mode, site, workdir, concurrency, overrides if mode == "full" else ())
+                result = crawl(mode, site, workdir, concurrency, overrides if mode in ("full", "generic") else ())
                 if mode == "full":
                     gginews = Path(result["output_dir"]) / "gginews"
                     result["warc_mb"] = _du_mb(gginews / "warc", "*.warc.gz")
@@ -272,6 +288,18 @@ def summary(results: dict) -> dict:
         "reparse_articles_per_s": reparse_run["articles"] / reparse_run["seconds"],
         "reparse_cpu_s_per_1000": cpu_per_1000(reparse_run),
         "reparse_peak_rss_mb": reparse_run["peak_rss_mb"],
+        **(generic_summary(results) if "generic" in results else {}),
+    }
+
+
+def generic_summary(results: dict) -> dict:
+    generic, full = results["generic"], results["full"]
+    cpu = generic["cpu_seconds"] / max(generic["articles"], 1) * 1000
+    return {
+        "generic_pages_per_s": generic["pages"] / generic["seconds"],
+        "generic_cpu_s_per_1000": cpu,
+        "generic_extraction_ms_per_article": generic["extraction_seconds"] / max(generic["articles"], 1) * 1000,
+        "cpu_ratio_generic_to_full": cpu / (full["cpu_seconds"] / max(full["articles"], 1) * 1000),
     }
 
 
@@ -311,6 +339,18 @@ def report(results: dict) -> str:
                 for r in columns if r["finish_reason"] != "finished" or r["errors"]]
     problems += [f"{r['mode']}: {r['articles']} articles of {results['articles']}"
                  for r in (*columns, reparse_run) if r["articles"] != results["articles"]]
+    if "generic" in results:
+        generic = results["generic"]
+        lines += [
+            "",
+            f"generic spider on the same outlet (no selectors: metadata, labels, trafilatura): "
+            f"{numbers['generic_pages_per_s']:.0f} pages/s, CPU {numbers['generic_cpu_s_per_1000']:.2f} s per 1,000 "
+            f"articles ({numbers['cpu_ratio_generic_to_full']:.2f}x the known-family crawl's), extraction "
+            f"{numbers['generic_extraction_ms_per_article']:.2f} ms/article (known family "
+            f"{numbers['extraction_ms_per_article']:.2f}), peak RSS {generic['peak_rss_mb']:.0f} MB",
+        ]
+        if generic["articles"] != results["articles"]:
+            problems.append(f"generic: {generic['articles']} articles of {results['articles']}")
     if problems:
         lines += ["", "WARNING: " + "; ".join(problems)]
     return "\n".join(lines)
@@ -340,7 +380,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the newsbot crawl and the re-parse (e.g. to compare peak RSS at 5,000 and 50,000)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a newsbot setting for the full crawl, e.g. WARC_COMPRESS_LEVEL=1 (repeatable)")
-    parser.add_argument("--child", choices=("fetch", "bare", "full"), help=argparse.SUPPRESS)
+    parser.add_argument("--generic", action="store_true",
+                        help="also crawl the outlet with the generic spider (newsbot/cms/generic.py)")
+    parser.add_argument("--child", choices=("fetch", "bare", "full", "generic"), help=argparse.SUPPRESS)
+    parser.add_argument("--start-urls", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     parser.add_argument("--output-dir", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
@@ -348,13 +391,15 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.child:
         overrides = dict(item.split("=", 1) for item in args.set)
-        run_child(args.child, args.base_url, args.output_dir, args.concurrency, args.result, overrides)
+        run_child(args.child, args.base_url, args.output_dir, args.concurrency, args.result, overrides,
+                  args.start_urls)
         return 0
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="newsbot-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         modes = ("full",) if args.full_only else ("fetch", "bare", "full")
+        modes += ("generic",) if args.generic else ()
         results = benchmark(args.articles, args.concurrency, workdir, args.repeat, args.set, modes)
     finally:
         if args.workdir is None:

@@ -27,15 +27,17 @@ Re-parsing (``scrapy reparse generic WARC… -a site=ID -a base_url=URL``): the 
 learned again, from the archived URLs (mostly the articles the crawl fetched): see
 :meth:`GenericSpider.archived_url_rules`.
 
-Canonical URLs keep every query parameter but tracking and list-context ones (``page``,
-``sort``, search words): without a CMS's rules, any other parameter may name the article.
+Canonical URLs: an article of the learned shape is named by its path and id alone
+(``/news/article.html?no=5102``: a section or page parameter beside the id spells the same
+article); any other URL keeps every query parameter but tracking and list-context ones
+(``page``, ``sort``, search words): without a CMS's rules, any other parameter may name it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import ClassVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import scrapy
 from scrapy.exceptions import UsageError
@@ -97,6 +99,21 @@ class GenericUrls(ArticleUrls):
     def article_id(cls, url: str) -> str | None:
         return cls.shape.article_id(cls._absolute(url)) if cls.shape is not None else None
 
+    @classmethod
+    def canonicalize(cls, url: str) -> str:
+        """An article URL of the learned shape is named by its id alone (``?no=5102``, the path
+        for a path id): the list's section or page parameters beside it spell the same
+        article.  Any other URL keeps every parameter but tracking and list context."""
+        if cls.shape is not None:
+            absolute = cls._absolute(url)
+            article_id = cls.shape.article_id(absolute)
+            if article_id is not None:
+                parts = urlsplit(absolute)
+                query = urlencode({cls.shape.id_param: article_id}) if cls.shape.id_param else ""
+                path = parts.path if cls.shape.id_param else parts.path.rstrip("/")  # /article/77/ = /article/77
+                url = urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+        return super().canonicalize(url)
+
 
 class GenericArticle(ArticlePage):
     """No selectors: layers (b)-(d) find every field (newsbot/extract/layers.py)."""
@@ -130,6 +147,11 @@ class GenericSpider(NewsSpider):
         self._learned = False
 
     # -- the learned shape ----------------------------------------------------------------
+    def canonicalize(self, url: str) -> str:  # type: ignore[override]
+        """The learned shape's rule (an instance's: each outlet learns its own); every
+        component asks the spider (:func:`newsbot.urls.canonical_rule`)."""
+        return self.urls.canonicalize(url)
+
     def use_shape(self, shape: UrlShape | None) -> None:
         """From now on, articles are URLs of ``shape`` (None: no URL shape known)."""
         self.shape = shape
