@@ -17,4 +17,6 @@ def test_main_content_benchmark_scores_trafilatura_on_every_fixture_article():
     assert lines[0] == "22 pages, 50 body lines"
     row = next(line for line in lines if line.startswith("trafilatura"))
     precision, recall, empty = re.split(r"\s+", row)[1:4]
-    assert (precision, recall, empty) == ("0.510", "0.980", "0")
+    # fast=True (no justext/readability fallback inside trafilatura): 0.510 precision before,
+    # a few ms a page more (newsbot/extract/main_content.py)
+    assert (precision, recall, empty) == ("0.495", "0.980", "0")
