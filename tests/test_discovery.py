@@ -288,3 +288,28 @@ def test_feed_responses_plan_articles_and_a_missing_feed_is_one_counted_line(tmp
     assert list(spider.parse_feed(missing)) == []
     stats = spider.crawler.stats
     assert (stats.get_value("newsbot/discovery/feed_articles_found"), stats.get_value("newsbot/discovery/feed_unavailable")) == (3, 1)
+
+
+def test_gnuboard_reads_its_board_feed_except_in_an_id_walk_backfill(tmp_path):
+    from newsbot.spiders.firstnews import FirstnewsSpider
+
+    incremental = spider_for(FirstnewsSpider, tmp_path, base_url="http://g.example", board="news", site="g")
+    assert [(r.url, r.callback) for r in incremental.discovery_requests()] == [
+        ("http://g.example/bbs/rss.php?bo_table=news", incremental.parse_feed)]
+    # the backfill walks every wr_id: a feed would only race the walk for the same URLs
+    backfill = spider_for(FirstnewsSpider, tmp_path / "b", base_url="http://g.example", board="news", site="g",
+                          since="2024-01-01")
+    assert backfill.discovery_requests() == []
+
+
+def test_backfills_read_robots_sitemaps_incremental_runs_only_given_ones(tmp_path):
+    from newsbot.spiders.idomin import IdominSpider
+
+    incremental = spider_for(IdominSpider, tmp_path, base_url="http://a.example", site="a", sitemaps="/news.xml")
+    assert [r.url for r in incremental.discovery_requests()] == [
+        "http://a.example/rss/allArticle.xml", "http://a.example/news.xml"]
+    backfill = spider_for(IdominSpider, tmp_path / "b", base_url="http://a.example", site="a", since="2024-01-01",
+                          feeds="https://feeds.a.example/all.xml")
+    assert [r.url for r in backfill.discovery_requests()] == ["https://feeds.a.example/all.xml",
+                                                              "http://a.example/robots.txt"]
+    assert "feeds.a.example" in backfill.allowed_domains

@@ -156,6 +156,12 @@ class GnuboardSpider(NewsSpider):
     # newest id from the first list page and walks the ids downwards, each article's own
     # date deciding whether its lane goes on.  Deleted ids answer gnuboard's alert page.
 
+    def discovery_requests(self):
+        # A backfill walks every wr_id down to `since`: a feed or sitemap adds nothing, and a
+        # post it fetched first would take the walk's own request of it (the same URL) away
+        # from the duplicate filter, ending that lane.
+        return [] if self.since else super().discovery_requests()
+
     def parse_list(self, response):
         ids = [int(i) for url in self.article_links(response)
                if (i := self.urls.article_id(self.canonicalize(url))) and i.isdigit()]
