@@ -46,7 +46,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
 from newsbot import exitcodes
-from newsbot.exitcodes import EXIT_STATUS_STAT, report_problem
+from newsbot.exitcodes import EXIT_STATUS_STAT, PROBLEM_STAT_PREFIX, report_problem
 from newsbot.extensions.accounting import article_accounts
 from newsbot.faults import LIST_FAULT_PREFIX, STAT_PREFIX as FAULT_PREFIX
 from newsbot.output import create_unique, file_tag, site_dir, site_of
@@ -316,6 +316,10 @@ class CrawlReport:
         forbidden = self.stats.get_value("newsbot/list_pages_forbidden_by_robots", 0)
         faults = ", ".join(f"{kind} {n}" for kind, n in list_faults.items())
         example = self.stats.get_value(f"{LIST_FAULT_PREFIX}/example")
+        already = {cause for cause in ("unreachable", "robots_blocked")
+                   if self.stats.get_value(PROBLEM_STAT_PREFIX + cause) is not None}
+        if already:
+            return  # the robots.txt middleware said why (an unreadable robots.txt disallows all)
         if report["list_pages"] == 0 and forbidden:
             report_problem(self.stats, "robots_blocked",
                            f"blocked by robots.txt: it forbids the list pages ({forbidden} refused), nothing was "
