@@ -6,8 +6,10 @@ Nothing here reaches the network: every spider is pointed at a LocalSite with
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -67,29 +69,53 @@ class CrawlResult:
     def warcs(self, site: str) -> list[Path]:
         return sorted((self.output_dir / site / "warc").glob("*.warc.gz"))
 
+    def reports(self) -> list[Path]:
+        """The crawl reports this run wrote, as its log names them (``  report: PATH``): one
+        per crawl, none for a command that makes no crawl or a process killed before its end."""
+        paths = [Path(m) for m in REPORT_LINE.findall(self.stderr)]
+        return [p if p.is_absolute() else REPO / p for p in paths]
+
+    def report(self) -> dict:
+        """This run's crawl report (newsbot/extensions/report.py); exactly one must exist."""
+        (path,) = self.reports()
+        return json.loads(path.read_text(encoding="utf-8"))
+
     def stats(self) -> dict:
-        """The final stats dump Scrapy logs, as a dict of literal values."""
-        import ast
+        """The crawl's final stats, as its report JSON holds them (``stats``); {} without a report."""
+        reports = self.reports()
+        if len(reports) == 1:
+            return self.report()["stats"]
+        if len(reports) > 1:
+            # ``scrapy reparse --processes N``: N crawls, N reports; the run's sum (counts
+            # added, plus newsbot/reparse/processes) exists only in the parent's log, as a
+            # stats dump (newsbot/reparse/shards.py). Until the parent writes a report of its
+            # own, that one dump is read here.
+            return _logged_stats_dump(self.stderr)
+        return {}
 
-        text = self.stderr
-        start = text.rfind("Dumping Scrapy stats:")
-        if start < 0:
-            return {}
-        body = text[text.index("{", start):]
-        depth = 0
-        for i, ch in enumerate(body):
-            depth += ch == "{"
-            depth -= ch == "}"
-            if depth == 0:
-                body = body[: i + 1]
-                break
-        body = body.replace("datetime.datetime", "").replace("tzinfo=datetime.timezone.utc", "")
-        try:
-            return ast.literal_eval(body)
-        except (ValueError, SyntaxError):
-            import re
 
-            return {k: int(v) for k, v in re.findall(r"'([^']+)': (\d+)(?=,|\})", body)}
+#: the last line of the report's summary in the log (CrawlReport.summary_lines)
+REPORT_LINE = re.compile(r"^\s+report: (\S.*\.json)\s*$", re.MULTILINE)
+
+
+def _logged_stats_dump(text: str) -> dict:
+    """The last "Dumping Scrapy stats:" dump in a log, as a dict of literal values."""
+    start = text.rfind("Dumping Scrapy stats:")
+    if start < 0:
+        return {}
+    body = text[text.index("{", start):]
+    depth = 0
+    for i, ch in enumerate(body):
+        depth += ch == "{"
+        depth -= ch == "}"
+        if depth == 0:
+            body = body[: i + 1]
+            break
+    body = body.replace("datetime.datetime", "").replace("tzinfo=datetime.timezone.utc", "")
+    try:
+        return ast.literal_eval(body)
+    except (ValueError, SyntaxError):
+        return {k: int(v) for k, v in re.findall(r"'([^']+)': (\d+)(?=,|\})", body)}
 
 
 def run_scrapy(args: list[str], output_dir: Path, settings: dict | None = None, timeout: float = 120,
