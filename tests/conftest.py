@@ -12,6 +12,8 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,8 @@ import pytest
 
 from newsbot.schema import validate_record
 from newsbot.testing.localsite import LocalSite, load_routes
+
+from .fixture_cases import FixtureCase, fixture_cases
 
 # A safety net under "no test touches a real outlet": every HTTP client the tests start
 # (Scrapy, urllib, Chromium) sends anything that is not loopback to a closed loopback port,
@@ -140,3 +144,41 @@ def crawl(tmp_path):
         return run_scrapy(["crawl", spider, *args], output_dir or tmp_path / "output", settings, timeout)
 
     return _crawl
+
+
+@dataclass
+class FixtureCrawl:
+    """One fixture folder crawled end to end (tests/fixture_cases.py)."""
+
+    case: FixtureCase
+    site: LocalSite        # still serving, on the same base URL, until the session ends
+    requests: list[str]    # the request targets the site saw during this crawl, in arrival order
+    result: CrawlResult
+
+    @property
+    def base(self) -> str:
+        return self.site.base_url
+
+
+@pytest.fixture(scope="session")
+def fixture_crawls(tmp_path_factory) -> dict[str, FixtureCrawl]:
+    """Every fixture folder with routes.json and expected.json records, crawled once per
+    session by a real ``scrapy crawl``, side by side (each its own process and port; most of
+    each one's time is Scrapy starting up).  The sites keep serving, so a test can run a
+    second crawl of the same site into a copy of the first one's output."""
+    cases = [case for case in fixture_cases() if case.crawls]
+    with ExitStack() as stack:
+        sites = {case.name: stack.enter_context(LocalSite(load_routes(case.folder))) for case in cases}
+
+        # made here, not in the threads: the first mktemp of a session creates the base
+        # temp dir, which two threads at once would both try to do
+        outputs = {case.name: tmp_path_factory.mktemp(case.name) for case in cases}
+
+        def crawl(case: FixtureCase) -> FixtureCrawl:
+            site, output = sites[case.name], outputs[case.name]
+            result = run_scrapy(["crawl", case.spider, "-a", f"base_url={site.base_url}", *case.args], output)
+            return FixtureCrawl(case, site, list(site.requests), result)
+
+        with ThreadPoolExecutor(max_workers=max(1, len(cases))) as pool:
+            done = dict(zip([c.name for c in cases], pool.map(crawl, cases)))
+        yield done
