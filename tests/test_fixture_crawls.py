@@ -1,20 +1,23 @@
 """Every fixture site (``tests/fixtures/*/`` with ``routes.json`` and ``expected.json``)
 crawled end to end: real ``scrapy crawl`` against the site served on 127.0.0.1, records,
 report, stats, requests and log compared with ``expected.json`` (see tests/fixture_cases.py),
-and every crawl's archive checked: each record points at the WARC response record of its
-URL, and every WARC record's digests check (what ``warcio check`` does).
+and what every crawl must give checked on each: records in the schema's key order, each
+pointing at the WARC response record of its URL; every WARC record's digests check (what
+``warcio check`` does); the latest view holds exactly the records written.
 
 The crawls run once per session, side by side (``fixture_crawls`` in tests/conftest.py).
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newsbot.identity import content_digest
+from newsbot.pipelines.jsonlines import RECORD_FIELDS
 
 from .fixture_cases import fixture_cases, log_lines, with_base
 
@@ -69,6 +72,7 @@ def test_fixture_crawl_records_point_at_their_warc_response_records(done):
     records = done.result.records(site)
     assert records
     for record in records:
+        assert list(record)[:len(RECORD_FIELDS)] == list(RECORD_FIELDS)
         assert responses[record["warc_record_id"]] == (record["warc_filename"], record["url"])
         # identity: the id names the article, the digest its content fields as written
         assert record["id"] == f"{site}:{record['article_id']}"
@@ -93,3 +97,14 @@ def test_fixture_crawl_warc_digests_check(done):
     # every request, response and metadata record carries a digest that was checked and passed
     assert {kind for kind, passed in checked if passed is not True} <= {"warcinfo", "revisit"}, checked
     assert checked["response", True] >= len(done.result.records(done.case.spider))
+
+
+@pytest.mark.parametrize("done", CASES, ids=IDS, indirect=True)
+def test_fixture_crawl_latest_view_holds_the_records_written(done):
+    folder = done.result.output_dir / done.case.spider
+    written = [line for path in sorted((folder / "jsonl").glob("*.jsonl"))
+               for line in path.read_text(encoding="utf-8").splitlines()]
+    # the very lines written (one version each here), ordered by id; no temp file left
+    latest = (folder / "latest.jsonl").read_text(encoding="utf-8").splitlines()
+    assert latest == sorted(written, key=lambda line: json.loads(line)["id"])
+    assert sorted(p.name for p in folder.glob("*latest*")) == ["latest.jsonl", "latest.sqlite3"]

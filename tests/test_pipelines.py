@@ -278,13 +278,19 @@ def test_json_lines_one_record_per_line_in_schema_key_order(crawler, tmp_path):
     assert (crawler.stats.get_value("newsbot/items_written"), crawler.stats.get_value("newsbot/jsonl_files")) == (2, 1)
 
 
-def test_json_lines_roll_over_to_a_new_file_past_the_size_limit(tmp_path):
-    with built_crawler(GginewsSpider, tmp_path, {"JSONL_MAX_SIZE": 100}) as crawler:
-        written_records(crawler, 3)
+def test_json_lines_roll_over_once_a_file_reaches_the_size_limit(tmp_path):
+    with built_crawler(GginewsSpider, tmp_path / "probe") as probe:  # every record here is this long
+        written_records(probe, 1)
+        line = len(probe.get_item_pipeline(JsonLinesPipeline).last_written[1].encode("utf-8")) + 1
+    # a file stays open while under the limit, and is closed by the record that reaches it
+    with built_crawler(GginewsSpider, tmp_path, {"JSONL_MAX_SIZE": 2 * line + 1}) as crawler:
+        written_records(crawler, 5)
         crawler.get_item_pipeline(JsonLinesPipeline).close_spider()
         paths = sorted((tmp_path / "gginews" / "jsonl").glob("*.jsonl"))
-        assert [len(p.read_text(encoding="utf-8").splitlines()) for p in paths] == [1, 1, 1]
-        assert crawler.stats.get_value("newsbot/jsonl_files") == 3
+        assert [p.stat().st_size for p in paths] == [3 * line, 2 * line]
+        assert [json.loads(text)["article_id"] for p in paths for text in p.read_text(encoding="utf-8").splitlines()
+                ] == ["71403", "71404", "71405", "71406", "71407"]
+        assert crawler.stats.get_value("newsbot/jsonl_files") == 2
 
 
 def test_latest_view_stores_the_written_line_and_exports_the_newest_version(crawler, tmp_path):
