@@ -3,7 +3,9 @@ crawled end to end: real ``scrapy crawl`` against the site served on 127.0.0.1, 
 report, stats, requests and log compared with ``expected.json`` (see tests/fixture_cases.py),
 and what every crawl must give checked on each: records in the schema's key order, each
 pointing at the WARC response record of its URL; every WARC record's digests check (what
-``warcio check`` does); the latest view holds exactly the records written.
+``warcio check`` does); the latest view holds exactly the records written; every file is
+named after the site and the time only, inside OUTPUT_DIR/<site>/ (whatever a page's title
+or URL tries: tests/fixtures/hostile_names/).
 
 The crawls run once per session, side by side (``fixture_crawls`` in tests/conftest.py).
 """
@@ -11,6 +13,7 @@ The crawls run once per session, side by side (``fixture_crawls`` in tests/conft
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -108,3 +111,14 @@ def test_fixture_crawl_latest_view_holds_the_records_written(done):
     latest = (folder / "latest.jsonl").read_text(encoding="utf-8").splitlines()
     assert latest == sorted(written, key=lambda line: json.loads(line)["id"])
     assert sorted(p.name for p in folder.glob("*latest*")) == ["latest.jsonl", "latest.sqlite3"]
+
+
+@pytest.mark.parametrize("done", CASES, ids=IDS, indirect=True)
+def test_fixture_crawl_names_its_files_after_the_site_and_the_time_only(done):
+    out, site = done.result.output_dir, done.case.spider
+    stamped = rf"{re.escape(site)}-\d{{8}}T\d{{6}}Z-\d{{5}}\.[a-z.]+"
+    files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    assert {p.parts[0] for p in files} == {site}
+    odd = [str(p) for p in files if not re.fullmatch(rf"{stamped}|[a-z_]+\.(sqlite3|jsonl|json)(-wal|-shm)?", p.name)]
+    assert odd == []
+    assert all(p.resolve().is_relative_to(out.resolve()) for p in out.rglob("*"))
