@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 KST = timezone(timedelta(hours=9), "KST")
 
@@ -43,7 +44,22 @@ def parse_kst(text: str | None, *, now: datetime | None = None) -> datetime:
     A date without a time is taken as midnight.  Raises :class:`DateParseError`
     for empty text, a date without a year, or impossible values (month 13 ...).
     ``now`` bounds two-digit years (``21-07-17`` is 2021, never 2121).
+
+    Without ``now``, results are cached per text (a few hundred): extraction checks a date
+    is plausible and normalization then reads the same text again (docs/performance.md).
     """
+    if now is None and isinstance(text, str):
+        return _parse_kst_cached(text)
+    return _parse_kst(text, now)
+
+
+@lru_cache(maxsize=256)
+def _parse_kst_cached(text: str) -> datetime:
+    # a failed parse raises and is not cached: it is parsed (and fails) again when asked
+    return _parse_kst(text, None)
+
+
+def _parse_kst(text: str | None, now: datetime | None) -> datetime:
     if text is None or not text.strip():
         raise DateParseError("empty date text")
     raw = " ".join(text.split())
@@ -98,3 +114,30 @@ def _expand_two_digit_year(yy: int, now: datetime) -> int:
 def to_iso(value: datetime) -> str:
     """ISO 8601 with an explicit offset, seconds precision: ``2024-08-06T07:38:57+09:00``."""
     return value.isoformat(timespec="seconds")
+
+
+#: How far a published time may lie after the crawl before it is taken for an error of the
+#: outlet's (a typo'd year, a CMS default of 2099-12-31) rather than a time: time zones and
+#: clock skew stay well inside a day.
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def is_future(value: str | None, reference: datetime | str | None = None) -> bool:
+    """True when the ISO 8601 time ``value`` is more than :data:`FUTURE_TOLERANCE` after
+    ``reference`` (a datetime or ISO string; default: now).  Such a date is kept in the
+    record with the warning ``published_at:future`` but never trusted to steer a crawl:
+    it is no high-water mark and stops no list walk (newsbot/spiders/walk.py)."""
+    if not value:
+        return False
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if isinstance(reference, str):
+            reference = datetime.fromisoformat(reference.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    reference = reference or datetime.now(timezone.utc)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=KST)
+    if reference.tzinfo is None:
+        reference = reference.replace(tzinfo=timezone.utc)
+    return moment > reference + FUTURE_TOLERANCE

@@ -22,7 +22,7 @@ import pytest
 from newsbot.schema import validate_record
 from newsbot.testing.localsite import LocalSite, load_routes
 
-from .fixture_cases import FixtureCase, fixture_cases
+from .fixture_cases import FixtureCase, fixture_cases, with_base
 
 # A safety net under "no test touches a real outlet": every HTTP client the tests start
 # (Scrapy, urllib, Chromium) sends anything that is not loopback to a closed loopback port,
@@ -63,12 +63,20 @@ class CrawlResult:
     output_dir: Path
 
     def records(self, site: str) -> list[dict]:
+        return self._records(self.output_dir / site / "jsonl")
+
+    @staticmethod
+    def _records(folder: Path) -> list[dict]:
         rows = []
-        for path in sorted((self.output_dir / site / "jsonl").glob("*.jsonl")):
+        for path in sorted(folder.glob("*.jsonl")):
             rows.extend(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
         for row in rows:
             validate_record(row)  # every record any crawl test produces meets the schema
         return rows
+
+    def reparsed_records(self, site: str) -> list[dict]:
+        """What ``scrapy reparse`` wrote: ``OUTPUT_DIR/<site>/reparse/jsonl/``."""
+        return self._records(self.output_dir / site / "reparse" / "jsonl")
 
     def warcs(self, site: str) -> list[Path]:
         return sorted((self.output_dir / site / "warc").glob("*.warc.gz"))
@@ -176,7 +184,8 @@ def fixture_crawls(tmp_path_factory) -> dict[str, FixtureCrawl]:
 
         def crawl(case: FixtureCase) -> FixtureCrawl:
             site, output = sites[case.name], outputs[case.name]
-            result = run_scrapy(["crawl", case.spider, "-a", f"base_url={site.base_url}", *case.args], output)
+            result = run_scrapy(["crawl", case.spider, "-a", f"base_url={site.base_url}",
+                                 *with_base(case.args, site.base_url)], output)
             return FixtureCrawl(case, site, list(site.requests), result)
 
         with ThreadPoolExecutor(max_workers=max(1, len(cases))) as pool:

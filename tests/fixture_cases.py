@@ -40,7 +40,7 @@ each record points at its WARC response record and every WARC record's digest ch
 its ``pages`` (and those of a folder without routes, e.g. a skin seen on no outlet of
 ours, or a page cut down to one edge case) run through the spider's page object and
 normalization (:mod:`tests.test_fixture_pages`).  ``{base}`` in any expected string is
-the local site's base URL.
+the local site's base URL (in ``args`` too).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import shutil
 
 from scrapy.http import HtmlResponse
 
-from newsbot.spiders.gginews import GginewsSpider
+from newsbot.spiders.registry import GginewsSpider
 
 from .conftest import FIXTURES, run_scrapy
 from .inprocess import built_crawler

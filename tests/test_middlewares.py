@@ -18,7 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from newsbot.faults.downloader import FaultMiddleware, RedirectLoopMiddleware
 from newsbot.items import ArticleItem
-from newsbot.spiders.gginews import GginewsSpider
+from newsbot.spiders.registry import GginewsSpider
 from newsbot.state import fault_ledger, state_store
 from newsbot.state.middleware import SkipRecordedMiddleware
 from newsbot.warc import REASON_META_KEY, WARC_META_KEY

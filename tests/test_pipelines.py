@@ -24,8 +24,7 @@ from newsbot.pipelines.latest import LatestViewPipeline
 from newsbot.pipelines.normalize import NormalizePipeline
 from newsbot.pipelines.state import RecordedStatePipeline
 from newsbot.pipelines.warnings import ExtractionWarningsPipeline
-from newsbot.spiders.firstnews import FirstnewsSpider
-from newsbot.spiders.gginews import GginewsSpider
+from newsbot.spiders.registry import FirstnewsSpider, GginewsSpider
 from newsbot.state import fault_ledger, state_store
 
 from .inprocess import built_crawler

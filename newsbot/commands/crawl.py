@@ -8,20 +8,26 @@ Usage errors (an unknown spider or argument, a malformed URL, a ``REPLAY_WARC`` 
 missing or no WARC, an ``OUTPUT_DIR`` that cannot be written) end the command before
 anything is written: one ``newsbot: error: ...`` line on stderr, exit status 2, no
 traceback.  Spiders report bad arguments by raising :class:`scrapy.exceptions.UsageError`.
+
+A run refused while the crawler is set up (:class:`newsbot.exitcodes.RunRefused`: another
+run holds the lock, the state store is damaged, locked or unwritable) ends the same way,
+with its own status (9, 10, 3).
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
+import zlib
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from newsbot import exitcodes
-from newsbot.exitcodes import EXIT_STATUS_STAT
+from newsbot.exitcodes import EXIT_STATUS_STAT, RunRefused
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +38,7 @@ def check_replay_source(location: str) -> None:
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
-    from newsbot.warc.scan import ArchiveError, warc_paths
+    from newsbot.warc.scan import ArchiveError, first_record_start, warc_paths
 
     try:
         paths = warc_paths(location)
@@ -40,9 +46,10 @@ def check_replay_source(location: str) -> None:
         raise UsageError(f"REPLAY_WARC: {exc}") from None
     for path in paths:
         try:
-            with path.open("rb") as fh:
-                first = next(iter(ArchiveIterator(fh)), None)
-        except (ArchiveLoadFailed, OSError, ValueError, EOFError) as exc:
+            # the first record's start only (64 KiB, inflated within that): a hostile first
+            # record (a gzip bomb, a header line of a gigabyte) costs nothing here
+            first = next(iter(ArchiveIterator(io.BytesIO(first_record_start(path)))), None)
+        except (ArchiveLoadFailed, OSError, ValueError, EOFError, zlib.error) as exc:
             raise UsageError(f"REPLAY_WARC: {path} is not a readable WARC file ({exc})".replace("\n", " ")) from None
         # warcio reads anything line-based as the older ARC format: only WARC is an archive here.
         if first is None or not first.format.startswith("warc"):
@@ -71,6 +78,7 @@ class Command(ScrapyCrawlCommand):
             return self.usage_failed(str(exc))
         crawler = self._create_crawler(args[0])
         self._usage_error: str | None = None
+        self._refused: RunRefused | None = None
         crawling = self.crawler_process.crawl(crawler, **opts.spargs)
         if hasattr(crawling, "addErrback"):  # a Deferred (Twisted reactor without asyncio)
             crawling.addErrback(self._catch_usage_error)
@@ -79,6 +87,8 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.start()
         if self._usage_error is not None:
             return self.usage_failed(self._usage_error)
+        if self._refused is not None:
+            return fail_usage(self, str(self._refused), self._refused.exit_status)
         if self.crawler_process.bootstrap_failed:
             self.exitcode = exitcodes.ERROR
         try:
@@ -86,25 +96,35 @@ class Command(ScrapyCrawlCommand):
         except RuntimeError:  # Scrapy 2.19: the crawl never started (bootstrap failed)
             stats = None
         if stats is not None:
-            self.exitcode = max(self.exitcode, stats.get_value(EXIT_STATUS_STAT, 0))
+            self.exitcode = exitcodes.primary_status(self.exitcode, stats.get_value(EXIT_STATUS_STAT, 0))
 
     def preflight(self, spider_name: str) -> None:
-        """What can be checked before the crawl starts (and writes anything)."""
-        known = self.crawler_process.spider_loader.list()
-        if spider_name not in known:
-            raise UsageError(f"unknown spider {spider_name!r} (known: {', '.join(sorted(known))})")
+        """What can be checked before the crawl starts (and writes anything).  ``scrapy
+        crawlall`` runs it before each outlet's crawl (newsbot/commands/crawlall.py)."""
+        self.check_spider_name(spider_name)
         if self.settings.get("REPLAY_WARC"):
             check_replay_source(self.settings.get("REPLAY_WARC"))
         check_output_dir(self.settings.get("OUTPUT_DIR") or "output")
+        from newsbot.warc.requisites import requisites_mode
+
+        requisites_mode(self.settings)   # REQUISITES names a known mode
         if self.settings.get("REDIS_URL"):  # a cluster worker: its Redis must answer (docs/cluster.md)
             from newsbot.distributed import check_cluster_settings
 
             check_cluster_settings(self.settings)
 
+    def check_spider_name(self, spider_name: str) -> None:
+        known = self.crawler_process.spider_loader.list()
+        if spider_name not in known:
+            raise UsageError(f"unknown spider {spider_name!r} (known: {', '.join(sorted(known))})")
+
     def _catch_usage_error(self, failure):
         # A spider's __init__ rejecting its arguments: reported once, below, as a usage error.
         if failure.check(UsageError):
             self._usage_error = str(failure.value)
+            return None
+        if failure.check(RunRefused):
+            self._refused = failure.value
             return None
         return failure
 
@@ -112,6 +132,8 @@ class Command(ScrapyCrawlCommand):
         exc = None if task.cancelled() else task.exception()  # retrieved: asyncio logs nothing more
         if isinstance(exc, UsageError):
             self._usage_error = str(exc)
+        elif isinstance(exc, RunRefused):
+            self._refused = exc
         elif exc is not None:
             # Retrieving the exception silenced asyncio's own report: say it here, whole,
             # since an unexpected startup failure is a bug someone must be able to read.
@@ -122,8 +144,9 @@ class Command(ScrapyCrawlCommand):
         fail_usage(self, message)
 
 
-def fail_usage(command, message: str) -> None:
-    """One ``newsbot: error: ...`` line, exit status 2: how every newsbot command refuses its input."""
+def fail_usage(command, message: str, status: int = exitcodes.USAGE) -> None:
+    """One ``newsbot: error: ...`` line, exit status 2 (or ``status``): how every newsbot
+    command refuses its input or a run it cannot start."""
     sys.stderr.write(f"newsbot: error: {message}\n")
     sys.stderr.flush()
-    command.exitcode = exitcodes.USAGE
+    command.exitcode = status

@@ -15,6 +15,16 @@ A scheduled run's only voice is its exit status, so the report asks for a failin
 * ``5`` (``exitcodes.EXTRACTION_WARNINGS``): more than ``NEWSBOT_MAX_WARNING_SHARE`` of the articles
   recorded had extraction warnings (judged from ``NEWSBOT_WARNING_MIN_ITEMS`` articles
   on, or at once when every one of two or more has them): selectors no longer match.
+
+When no list page could be read, the report names why instead of blaming the layout:
+``6`` (``UNREACHABLE``) when every list page failed to download (DNS, refused, timeouts,
+resets, 5xx), ``7`` (``ROBOTS_BLOCKED``) when robots.txt forbade them.  ``8``
+(``NOTHING_RECORDED``): articles were fetched (two or more) and none recorded, at least
+one of them failing for a reason other than being gone (404/410: a deleted post).  ``1``
+(``articles_unaccounted``): a finished run in which an article seen has no outcome
+(newsbot/extensions/accounting.py); ``1`` (``start_error``): the spider's start failed.
+Several problems: the exit status is the primary cause's (``exitcodes.PRECEDENCE``),
+and ``problems`` lists the primary first.
 """
 
 from __future__ import annotations
@@ -28,12 +38,34 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
 from newsbot import exitcodes
-from newsbot.exitcodes import EXIT_STATUS_STAT, PROBLEM_STAT_PREFIX, report_problem
+from newsbot.exitcodes import EXIT_STATUS_STAT, report_problem
+from newsbot.extensions.accounting import article_accounts
+from newsbot.faults import LIST_FAULT_PREFIX, STAT_PREFIX as FAULT_PREFIX
 from newsbot.output import create_unique, file_tag, site_dir, site_of
+from newsbot.warc.requisites import requisites_lines, requisites_report
 
 logger = logging.getLogger(__name__)
 
 _WARNING_PREFIX = "newsbot/extraction_warnings/"
+_WALK_END_PREFIX = "newsbot/list_walk_end/"
+#: fault stats that are tallies of other faults, not a kind of their own
+_FAULT_TALLIES = frozenset({"count", "articles_failed", "articles_gone", "articles_given_up",
+                            "retried_from_earlier_runs"})
+#: list-page faults that mean the site did not answer (as opposed to answering 404: moved, layout)
+_UNREACHABLE_KINDS = frozenset({"dns", "connection_refused", "timeout", "connection_reset", "data_loss",
+                                "download_error", "cancelled"})
+
+
+_GONE_REASONS = frozenset({"http_404", "http_410", "gone_earlier"})
+
+
+def _unreachable_kind(kind: str) -> bool:
+    return kind in _UNREACHABLE_KINDS or kind in ("http_429",) or (kind.startswith("http_5") and kind[5:].isdigit())
+
+
+def _by_prefix(stats: dict, prefix: str, skip=frozenset()) -> dict:
+    return {key[len(prefix):]: value for key, value in sorted(stats.items())
+            if key.startswith(prefix) and key[len(prefix):] not in skip and isinstance(value, int)}
 
 
 def _seconds(start, end) -> float:
@@ -89,11 +121,14 @@ class CrawlReport:
 
     def counts(self) -> dict:
         get = self.stats.get_value
+        accounts = article_accounts(self.crawler)
         return {
             "new": get("newsbot/items_new", 0),
             "updated": get("newsbot/items_updated", 0),
             "duplicate": get("newsbot/items_duplicate", 0),
-            "failed": get("newsbot/articles_failed", 0),
+            # every article not recorded for a reason (newsbot/extensions/accounting.py)
+            "failed": (sum(1 for outcome in accounts.outcomes.values() if outcome and outcome.startswith("failed:"))
+                       if accounts is not None else get("newsbot/articles_failed", 0)),
             "skipped_out_of_range": get("newsbot/skipped_out_of_range", 0),
             "skipped_already_recorded": get("newsbot/skipped_already_recorded", 0),
             "not_an_article": get("newsbot/not_an_article", 0),
@@ -128,9 +163,16 @@ class CrawlReport:
             key[len(_WARNING_PREFIX):]: value
             for key, value in sorted(self.stats.get_stats().items()) if key.startswith(_WARNING_PREFIX)
         }
-        pages = get("response_received_count", 0)
+        # pages: every response but the article pages' requisites (counted in their own section)
+        requisites = requisites_report(self.stats, self.crawler.settings)
+        pages = get("response_received_count", 0) - sum(requisites["fetched"].values())
+        all_stats = self.stats.get_stats()
+        accounts = article_accounts(self.crawler)
+        articles = accounts.summary() if accounts is not None else None
         since, until = getattr(spider, "since", None), getattr(spider, "until", None)
-        if getattr(spider, "article_urls", None):
+        if self.crawler.settings.get("NEWSBOT_REPARSED_AT"):
+            mode = "reparse"
+        elif getattr(spider, "article_urls", None):
             mode = "urls"
         else:
             mode = "backfill" if since or until else "incremental"
@@ -155,23 +197,36 @@ class CrawlReport:
             "pages_fetched": pages,
             "pages_per_minute": round(pages / (duration / 60), 1) if duration else 0.0,
             "bytes_archived": get("newsbot/warc_bytes", 0),
+            "requisites": requisites,
+            **({"articles": articles} if articles is not None else {}),
+            "faults": _by_prefix(all_stats, FAULT_PREFIX + "/", _FAULT_TALLIES),
+            "list_faults": _by_prefix(all_stats, LIST_FAULT_PREFIX + "/"),
+            "list_walks": _by_prefix(all_stats, _WALK_END_PREFIX),
             "problems": [],
             "exit_status": 0,
         }
 
     def judge(self, report: dict) -> None:
         """Ask for a failing exit status when a human must look (see the module docstring)."""
+        if report["finish_reason"] == "start_error":
+            report_problem(self.stats, "start_error", "the crawl could not start: the spider's start failed "
+                           "(the error above, 'Error while reading start items and requests', says why)",
+                           exitcodes.ERROR)
+            return
         if report["finish_reason"] != "finished":
             return  # stopped early (Ctrl-C, SIGTERM, a closespider limit): counts are partial
         seen = report["article_links_found"] + report["new"] + report["updated"] + report["duplicate"]
         should_find = self.expect_articles and getattr(self.crawler.spider, "expects_articles", True)
+        cluster = bool(self.crawler.settings.get("REDIS_URL"))
         # A cluster worker that joined after its peers had taken every list page has seen no
         # list at all: nothing for it to judge (its peers' reports speak for the site).
-        if self.crawler.settings.get("REDIS_URL") and report["list_pages"] == 0:
+        if cluster and report["list_pages"] == 0:
             should_find = False
         if should_find and seen == 0:
-            report_problem(self.stats, "no_articles", "no articles found: the list layout or the site may have changed",
-                           exitcodes.NO_ARTICLES)
+            self.judge_empty_lists(report)
+        articles = report.get("articles")
+        if articles is not None:
+            self.judge_articles(articles, cluster)
         share, recorded = report["extraction_warnings"]["share"], report["new"] + report["updated"]
         # A handful of articles says little (one photo story without text is 1 in 3), unless
         # every one of them came out broken.
@@ -182,11 +237,49 @@ class CrawlReport:
                            f"(limit {self.max_warning_share:.0%}): the article layout may have changed",
                            exitcodes.EXTRACTION_WARNINGS)
 
+    def judge_empty_lists(self, report: dict) -> None:
+        """No article on any list page: say why, and blame the layout only when a list was read."""
+        list_faults = {k: v for k, v in report["list_faults"].items() if k != "example"}
+        forbidden = self.stats.get_value("newsbot/list_pages_forbidden_by_robots", 0)
+        faults = ", ".join(f"{kind} {n}" for kind, n in list_faults.items())
+        example = self.stats.get_value(f"{LIST_FAULT_PREFIX}/example")
+        if report["list_pages"] == 0 and forbidden:
+            report_problem(self.stats, "robots_blocked",
+                           f"blocked by robots.txt: it forbids the list pages ({forbidden} refused), nothing was "
+                           f"crawled; the outlet's robots.txt must allow them", exitcodes.ROBOTS_BLOCKED)
+        elif report["list_pages"] == 0 and list_faults and all(_unreachable_kind(k) for k in list_faults):
+            report_problem(self.stats, "unreachable",
+                           f"site unreachable: every list page failed ({faults}), e.g. {example}",
+                           exitcodes.UNREACHABLE)
+        else:
+            detail = f" (list pages: {faults}; e.g. {example})" if list_faults else ""
+            report_problem(self.stats, "no_articles",
+                           f"no articles found: the list layout or the site may have changed{detail}",
+                           exitcodes.NO_ARTICLES)
+
+    def judge_articles(self, articles: dict, cluster: bool) -> None:
+        """Articles fetched but none recorded; articles the run lost track of."""
+        failed = sum(articles["failed"].values())
+        # 404/410: the outlet's own answer that an article is gone (a deleted post), no failure of ours
+        failing = sum(n for reason, n in articles["failed"].items() if reason not in _GONE_REASONS)
+        recorded = articles["new"] + articles["updated"] + articles["duplicate"]
+        if failing and recorded == 0 and failed + articles["not_an_article"] >= 2:
+            reasons = ", ".join(f"{kind} {n}" for kind, n in articles["failed"].items())
+            report_problem(self.stats, "nothing_recorded",
+                           f"articles were found but none recorded: {failed} failed ({reasons})",
+                           exitcodes.NOTHING_RECORDED)
+        # In a cluster another worker may settle what this one listed: only its own sums are checked.
+        lost = 0 if cluster else articles["pending"]
+        if lost or not articles["adds_up"]:
+            sample = " ".join(article_accounts(self.crawler).pending_sample())
+            report_problem(self.stats, "articles_unaccounted",
+                           f"{lost} article(s) seen have no outcome (e.g. {sample}) or the counts do not add up: "
+                           f"newsbot lost track of them (a bug: please report it with this log)", exitcodes.ERROR)
+
     def collect_problems(self, report: dict) -> None:
-        """Every problem a component (or :meth:`judge`) reported, and the exit status they ask."""
-        for key, value in sorted(self.stats.get_stats().items()):
-            if key.startswith(PROBLEM_STAT_PREFIX):
-                report["problems"].append({"cause": key[len(PROBLEM_STAT_PREFIX):], **value})
+        """Every problem a component (or :meth:`judge`) reported, the primary cause first, and
+        the exit status they ask (the primary cause's)."""
+        report["problems"] = exitcodes.problems(self.stats)
         report["exit_status"] = self.stats.get_value(EXIT_STATUS_STAT, 0)
 
     def summary_lines(self, report: dict) -> list[str]:
@@ -202,6 +295,23 @@ class CrawlReport:
             f"  pages: {report['list_pages']} list, {report['pages_fetched']} fetched "
             f"({report['pages_per_minute']:.0f}/min); {report['bytes_archived']:,} bytes archived",
         ]
+        lines += requisites_lines(report["requisites"])
+        articles = report.get("articles")
+        if articles is not None:
+            failed = ", ".join(f"{kind} {n}" for kind, n in articles["failed"].items()) or "none"
+            lines.append(
+                f"  accounted for: {articles['seen']} seen = {articles['new']} new + {articles['updated']} updated + "
+                f"{articles['duplicate']} duplicate + {articles['already_recorded']} already recorded + "
+                f"{articles['out_of_range']} out of range + {articles['not_an_article']} not an article + "
+                f"{sum(articles['failed'].values())} failed ({failed}) + {articles['pending']} pending"
+                + ("" if articles["adds_up"] else "  DOES NOT ADD UP"))
+        if report["faults"]:
+            listed = {k: v for k, v in report["list_faults"].items() if k != "example"}
+            lines.append("  faults: " + ", ".join(f"{kind} {n}" for kind, n in report["faults"].items())
+                         + (" (on list pages: " + ", ".join(f"{k} {v}" for k, v in listed.items()) + ")"
+                            if listed else ""))
+        if report["list_walks"]:
+            lines.append("  list walks ended: " + ", ".join(f"{why} {n}" for why, n in report["list_walks"].items()))
         lines += [f"  PROBLEM: {problem['message']} (exit status {problem['exit_status']})"
                   for problem in report["problems"]]
         if self.path:
@@ -209,14 +319,19 @@ class CrawlReport:
         return lines
 
     def write(self, report: dict) -> None:
-        fd, self.path = create_unique(site_dir(self.crawler.settings, report["site"], "reports"),
-                                      report["site"], ".json", tag=file_tag(self.crawler.settings))
+        fd, path = create_unique(site_dir(self.crawler.settings, report["site"], "reports"),
+                                 report["site"], ".json", tag=file_tag(self.crawler.settings))
         try:
             data = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-            os.write(fd, data)  # one write: the file is whole or absent
+            if os.write(fd, data) != len(data):  # one write: the file is whole or absent
+                raise OSError(28, "No space left on device (short write)", str(path))
             os.fsync(fd)
-        finally:
+        except OSError:
             os.close(fd)
+            path.unlink(missing_ok=True)  # no empty or partial report for a reader to trip over
+            raise
+        os.close(fd)
+        self.path = path
 
     def spider_closed(self, spider, reason: str) -> None:
         if self.task is not None and self.task.running:
@@ -228,7 +343,10 @@ class CrawlReport:
         report["stats"] = stats_snapshot(self.stats.get_stats())
         try:
             self.write(report)
-        except OSError as exc:  # a full disk must not hide the summary
-            logger.error("Could not write the crawl report: %s", exc)
+        except OSError as exc:  # a full disk must not hide the summary, nor leave the exit status 0
+            from newsbot.faults.storage import closing_write_failed
+
+            closing_write_failed(self.crawler, "the crawl report (the summary below is all there is)", exc)
+            self.collect_problems(report)
         log = logger.warning if report["problems"] else logger.info
         log("\n".join(self.summary_lines(report)))

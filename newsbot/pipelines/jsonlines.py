@@ -18,6 +18,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from newsbot.component import CrawlerComponent
+from newsbot.extensions.accounting import article_accounts
 from newsbot.faults.storage import storage_failed
 from newsbot.output import create_unique, file_tag, site_dir, site_of
 
@@ -27,7 +28,7 @@ RECORD_FIELDS = (
     "title", "subtitle", "author",
     "published_at", "published_at_raw", "modified_at", "modified_at_raw",
     "body", "body_en", "captions", "images", "regions", "topics",
-    "crawled_at", "warc_filename", "warc_record_id", "extraction_warnings",
+    "crawled_at", "warc_filename", "warc_record_id", "extraction_warnings", "provenance", "reparsed_at",
 )
 
 
@@ -50,8 +51,9 @@ class JsonLinesPipeline(CrawlerComponent):
 
     def _open(self):
         site = site_of(self.crawler.spider)
-        self.fd, self.path = create_unique(site_dir(self.crawler.settings, site, "jsonl"), site, ".jsonl",
-                                           tag=file_tag(self.crawler.settings))
+        # a re-parse writes to its own folder (JSONL_DIR reparse/jsonl): never mixed with crawl output
+        folder = site_dir(self.crawler.settings, site, self.crawler.settings.get("JSONL_DIR") or "jsonl")
+        self.fd, self.path = create_unique(folder, site, ".jsonl", tag=file_tag(self.crawler.settings))
         self.size = 0
         self.crawler.stats.inc_value("newsbot/jsonl_files")
 
@@ -68,6 +70,9 @@ class JsonLinesPipeline(CrawlerComponent):
         except OSError as exc:
             # Not written, so never marked recorded (the state pipeline comes after): stop the run.
             storage_failed(self.crawler, self.path, exc)
+            accounts = article_accounts(self.crawler)
+            if accounts is not None:
+                accounts.settle_canonical(item["canonical_url"], "failed:storage")
             raise DropItem(f"not written: {exc}", log_level="DEBUG") from exc
         self.crawler.stats.inc_value("newsbot/items_written")
         self.last_written = (item, text)  # serialized once (newsbot/pipelines/latest.py)
@@ -78,6 +83,10 @@ class JsonLinesPipeline(CrawlerComponent):
 
     def close_spider(self):
         if self.fd is not None:
-            os.fsync(self.fd)
-            os.close(self.fd)
-            self.fd = None
+            fd, self.fd = self.fd, None
+            try:
+                os.fsync(fd)
+            except OSError as exc:  # every line was written whole; only the sync to disk failed
+                storage_failed(self.crawler, self.path, exc)
+            finally:
+                os.close(fd)

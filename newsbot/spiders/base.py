@@ -1,8 +1,8 @@
 """What every newsbot spider shares: arguments, start, list walking, the article callback.
 
 A CMS (``newsbot/cms/<name>.py``) subclasses :class:`NewsSpider` and declares its URL
-rules, where lists live and how article links look; an outlet subclasses its CMS's
-spider with a ``name`` and a ``base_url``.
+rules, where lists live and how article links look; an outlet is an entry of the outlet
+registry, built into a subclass of its CMS's spider (newsbot/spiders/registry.py).
 
 Arguments every spider takes (``scrapy crawl SITE -a NAME=VALUE``):
 
@@ -10,6 +10,11 @@ Arguments every spider takes (``scrapy crawl SITE -a NAME=VALUE``):
 * ``urls=URL[,URL...]`` - fetch exactly these articles, no discovery;
 * ``max_pages=N`` - stop after N list pages per start URL;
 * ``base_url=URL`` - the outlet's address (for mirrors, or a host that moved);
+* ``allow_foreign=1`` - crawl ``urls``/``start_urls`` that are not the outlet's (another
+  origin, or not an article URL of its CMS) anyway; their records carry the extraction
+  warning ``url:foreign`` and the report the problem ``foreign_urls``.  Without it such a
+  URL is a usage error: requests and redirects stay on the outlet's origins
+  (:mod:`newsbot.offsite`);
 * ``site=ID``, ``outlet=NAME``, ``home_region=시·도 [시·군·구]`` - serve another outlet on
   the same CMS under its own identity (records ``ID:…``, output under ``OUTPUT_DIR/ID/``)
   instead of borrowing this spider's;
@@ -21,6 +26,7 @@ Arguments every spider takes (``scrapy crawl SITE -a NAME=VALUE``):
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import AsyncIterator, Iterable
 from typing import ClassVar
@@ -32,18 +38,39 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
+from newsbot import exitcodes
+from newsbot.extensions.accounting import article_accounts, failure_reason
 from newsbot.extract.base import ArticlePage
+from newsbot.faults import original_url
 from newsbot.items import ArticleItem
 from newsbot.spiders.walk import ListEntry, ListWalk, PagePlan, backfill_range, parse_list_date
 from newsbot.state import state_store
 from newsbot.state.middleware import ARTICLE_META
-from newsbot.urls import ArticleUrls, is_http_url
-from newsbot.warc import WARC_META_KEY
+from newsbot.urls import ArticleUrls, has_credentials, is_http_url, on_origins, origin, redact_credentials
+from newsbot.warc import WARC_META_KEY, warc_date_iso
 
 # Scrapyd passes _job (and sometimes _version/settings) to every spider.
 SCHEDULER_ARGS = frozenset({"_job", "_version", "settings"})
+#: the extraction warning of a record whose URL is not the outlet's (``-a allow_foreign=1``)
+FOREIGN_WARNING = "url:foreign"
+#: list request meta: the walk a list page belongs to, ``{"start": start URL, "page": pages
+#: walked from it so far, this one included}``
+LIST_META = "newsbot_list"
+#: how a list walk may end that leaves older list pages unwalked: the walk is not finished
+#: in the state store, so the next run does not trust "nothing new" until past its floor
+INCOMPLETE_WALK_ENDS = frozenset({"max_list_pages", "list_page_failed", "robots_txt"})
 #: a site id names folders and record ids: letters, digits, "_" and "-" only
 SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def check_url_argument(url: str, argument: str) -> None:
+    """An absolute http(s) URL without user-info, else a usage error that never shows a
+    password (a crawler sends no credentials it was given in a URL: they would end up in
+    the log, the WARC and the records)."""
+    if has_credentials(url):
+        raise UsageError(f"-a {argument}: a URL with user credentials is not accepted: {redact_credentials(url)!r}")
+    if not is_http_url(url):
+        raise UsageError(f"-a {argument}: not an absolute http(s) URL: {url!r}")
 
 
 def split_urls(value: str | Iterable[str] | None, argument: str) -> list[str]:
@@ -53,8 +80,7 @@ def split_urls(value: str | Iterable[str] | None, argument: str) -> list[str]:
     items = value.split(",") if isinstance(value, str) else list(value)
     urls = [u.strip() for u in items if u and u.strip()]
     for url in urls:
-        if not is_http_url(url):
-            raise UsageError(f"-a {argument}: not an absolute http(s) URL: {url!r}")
+        check_url_argument(url, argument)
     return urls
 
 
@@ -72,6 +98,9 @@ class NewsSpider(scrapy.Spider):
     home_region: str | None = None
     #: the outlet's home, e.g. "http://www.gginews.kr"; overridable with -a base_url=
     base_url: str = ""
+    #: origins (``scheme://host[:port]``) besides base_url's that this outlet's requests may
+    #: go to, e.g. a photo CDN; anything else is not requested (newsbot/offsite.py)
+    allowed_origins: ClassVar[tuple[str, ...]] = ()
     #: list pages relative to base_url, walked newest first
     list_paths: ClassVar[tuple[str, ...]] = ()
     #: page-object class that extracts an article (one per CMS family)
@@ -88,13 +117,14 @@ class NewsSpider(scrapy.Spider):
     list_item_link_css: ClassVar[str] = ""
     list_item_date_css: ClassVar[str] = ""
     #: which pages need a real browser ("list", "article"); any makes the crawl start one
-    #: (newsbot/browser.py, docs/browser.md).  Empty: everything stays on the plain downloader.
+    #: (newsbot/browser/, docs/browser.md).  Empty: everything stays on the plain downloader.
     browser_pages: ClassVar[frozenset[str]] = frozenset()
     #: a "더보기" (load more) button to press on rendered pages until it is gone
     browser_more_css: ClassVar[str] = ""
 
     accepted_arguments: ClassVar[frozenset[str]] = frozenset(
-        {"start_urls", "urls", "max_pages", "base_url", "since", "until", "site", "outlet", "home_region"}
+        {"start_urls", "urls", "max_pages", "base_url", "since", "until", "site", "outlet", "home_region",
+         "allow_foreign"}
     )
 
     def __init__(self, name: str | None = None, **kwargs):
@@ -104,11 +134,15 @@ class NewsSpider(scrapy.Spider):
             raise UsageError(f"unknown argument(s) {', '.join(sorted(unknown))} for spider {self.name!r} (known: {known})")
         base_url = kwargs.pop("base_url", None)
         if base_url:
-            if not is_http_url(base_url):
-                raise UsageError(f"-a base_url: not an absolute http(s) URL: {base_url!r}")
+            check_url_argument(base_url, "base_url")
             self.base_url = base_url.rstrip("/")
         self.article_urls = split_urls(kwargs.pop("urls", None), "urls")
         start_urls = split_urls(kwargs.pop("start_urls", None), "start_urls")
+        allow_foreign = str(kwargs.pop("allow_foreign", "0")).strip().lower()
+        if allow_foreign not in ("0", "1", "true", "false", "yes", "no", ""):
+            raise UsageError(f"-a allow_foreign: 1 or 0, not {allow_foreign!r}")
+        self.allow_foreign = allow_foreign in ("1", "true", "yes")
+        self.foreign_given: list[str] = []   # URL arguments crawled only by allow_foreign
         max_pages = kwargs.pop("max_pages", None)
         try:
             self.max_pages = int(max_pages) if max_pages is not None else None
@@ -125,11 +159,60 @@ class NewsSpider(scrapy.Spider):
         self.outlet = kwargs.pop("outlet", None) or self.outlet
         self.home_region = kwargs.pop("home_region", None) or self.home_region
         self._walk: ListWalk | None = None
+        #: per walk (start URL): the signatures of the list pages seen, to find a repeated one
+        self._list_signatures: dict[str, dict[str, str]] = {}
+        self._walk_incomplete = False
         super().__init__(name, **kwargs)
         self.site = site or self.site or self.name
         self.start_urls = start_urls or [urljoin(self.base_url + "/", p.lstrip("/")) for p in self.list_paths]
         hosts = {urlsplit(u).hostname for u in [*self.start_urls, *self.article_urls, self.base_url] if u}
         self.allowed_domains = sorted(h for h in hosts if h)
+        #: the outlet's own origins: base_url's and the declared ones (what is not foreign)
+        self.outlet_origins = frozenset(o for o in (origin(u) for u in [self.base_url, *self.allowed_origins]) if o)
+        #: where this crawl's requests and redirects may go (newsbot/offsite.py)
+        self.origins = self.outlet_origins | {o for o in (origin(u) for u in [*self.start_urls, *self.article_urls]) if o}
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.check_foreign_urls(crawler.settings)
+        return spider
+
+    def is_foreign(self, url: str) -> bool:
+        """An article URL that is not this outlet's: another origin, or no article URL of its CMS."""
+        return not on_origins(url, self.outlet_origins) or not self.urls.is_article(url)
+
+    def check_foreign_urls(self, settings) -> None:
+        """``-a urls``/``-a start_urls`` must be the outlet's (else a usage error naming the
+        URL), unless ``-a allow_foreign=1``: then the crawl report says so.  A re-parse's
+        URLs are the archive's own articles of this spider (``NEWSBOT_URLS_FROM_ARCHIVE``):
+        their origins are the outlet's, whatever base_url that crawl had."""
+        if settings.getbool("NEWSBOT_URLS_FROM_ARCHIVE"):
+            self.outlet_origins = self.origins
+            return
+        foreign = [("urls", u) for u in self.article_urls if self.is_foreign(u)]
+        foreign += [("start_urls", u) for u in self.start_urls if not on_origins(u, self.outlet_origins)]
+        if not foreign:
+            return
+        argument, url = foreign[0]
+        site = self.base_url or "no base_url"
+        if not self.allow_foreign:
+            if not on_origins(url, self.outlet_origins):
+                what = f"not on {self.name}'s site ({site}); give -a base_url= for a mirror, or"
+            else:
+                what = f"not an article URL of {self.name} ({self.cms or 'its'} CMS);"
+            raise UsageError(f"-a {argument}: {url!r} is {what} -a allow_foreign=1 crawls it anyway")
+        self.foreign_given = [u for _, u in foreign]   # reported when the crawl starts (stats exist then)
+
+    def report_foreign_urls(self) -> None:
+        if not self.foreign_given:
+            return
+        stats, foreign = self.crawler.stats, self.foreign_given
+        stats.set_value("newsbot/foreign_urls", len(foreign))
+        exitcodes.report_problem(stats, "foreign_urls",
+                                 f"{len(foreign)} URL(s) given are not {self.name}'s (first: {foreign[0]}): crawled "
+                                 f"anyway (-a allow_foreign=1), their records flagged url:foreign", exitcodes.OK)
+        self.logger.warning("Crawling URLs that are not %s's (-a allow_foreign=1): %s", self.name, " ".join(foreign))
 
     @classmethod
     def update_settings(cls, settings) -> None:
@@ -156,6 +239,7 @@ class NewsSpider(scrapy.Spider):
 
     # -- start ---------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.report_foreign_urls()
         if self.article_urls:
             for url in self.article_urls:
                 yield self.article_request(url)
@@ -177,24 +261,72 @@ class NewsSpider(scrapy.Spider):
         return self._walk
 
     def closed(self, reason: str) -> None:
-        if self._walk is not None and reason == "finished":
+        if self._walk is not None and reason == "finished" and not self._walk_incomplete:
             self._walk.finish()
 
     # -- list pages ----------------------------------------------------------
     def list_request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_list, meta=self.browser_meta("list"))
+        """A list page; the first of a walk (:meth:`parse_list` marks the next ones as its own)."""
+        meta = {**self.browser_meta("list"), LIST_META: {"start": url, "page": 1}}
+        return scrapy.Request(url, callback=self.parse_list, errback=self.list_failed, meta=meta)
 
     def article_request(self, url: str, **kwargs) -> scrapy.Request:
         kwargs["meta"] = {**self.browser_meta("article"), **kwargs.get("meta", {})}
         kwargs.setdefault("errback", self.article_failed)
+        accounts = article_accounts(self.crawler)
+        if accounts is not None:
+            accounts.seen(url)
         # Articles before further list pages: a crawl cut short still has whole articles.
         return scrapy.Request(url, callback=self.parse_article, priority=10, **kwargs)
 
     def article_failed(self, failure) -> None:
+        accounts = article_accounts(self.crawler)
+        if accounts is not None:  # (a fault already counted keeps its own reason)
+            accounts.fail(original_url(failure.request), failure_reason(failure))
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            return  # skipped on purpose (already recorded, robots.txt), not a failure
+            return  # counted where it was raised (a fault, already recorded, robots.txt)
         self.crawler.stats.inc_value("newsbot/articles_failed")
         self.logger.warning("Article failed: %s (%s)", failure.request.url, failure.getErrorMessage())
+
+    def list_failed(self, failure) -> None:
+        """A list page that could not be fetched (its fault is counted and logged by newsbot.faults)."""
+        walk = failure.request.meta.get(LIST_META) or {"start": failure.request.url, "page": 1}
+        if failure_reason(failure) == "robots_txt":
+            self.crawler.stats.inc_value("newsbot/list_pages_forbidden_by_robots")
+            self.logger.warning("robots.txt forbids the list page %s: this list walk ends", failure.request.url)
+            self.end_walk(walk, "robots_txt")
+        else:
+            self.end_walk(walk, "list_page_failed")
+
+    def end_walk(self, walk: dict, why: str) -> None:
+        """A list walk ends: counted by why (``newsbot/list_walk_end/<why>``, in the report)."""
+        self.crawler.stats.inc_value(f"newsbot/list_walk_end/{why}")
+        if why in INCOMPLETE_WALK_ENDS:
+            self._walk_incomplete = True
+        if why == "max_list_pages":
+            exitcodes.report_problem(
+                self.crawler.stats, "list_walk_cut",
+                f"the list walk from {walk['start']} was cut after {walk['page']} pages by "
+                f"NEWSBOT_MAX_LIST_PAGES={self.max_list_pages}: older list pages were not walked (raise the "
+                f"setting, or backfill in ranges with -a since/until)", exitcodes.LIST_WALK_CUT)
+
+    @property
+    def max_list_pages(self) -> int:
+        return self.crawler.settings.getint("NEWSBOT_MAX_LIST_PAGES", 5000)
+
+    def repeated_list_page(self, walk: dict, response: Response, canonical_urls: list[str]) -> str | None:
+        """The earlier page of this walk that ``response`` repeats (same article set, or the
+        same bytes), if any.  Many CMSes answer every page number past the end of a list
+        with its last page (or its first): without this, a walk to the end never ends."""
+        seen = self._list_signatures.setdefault(walk["start"], {})
+        signatures = ("links:" + hashlib.sha1("\n".join(sorted(set(canonical_urls))).encode()).hexdigest(),
+                      "body:" + hashlib.sha1(response.body).hexdigest())
+        for signature in signatures:
+            if signature in seen:
+                return seen[signature]
+        for signature in signatures:
+            seen[signature] = response.url
+        return None
 
     def article_links(self, response: Response) -> list[str]:
         """Absolute article URLs on a list page, in page order, each once."""
@@ -230,6 +362,7 @@ class NewsSpider(scrapy.Spider):
         return add_or_replace_parameter(response.url, self.page_param, str(page + 1))
 
     def parse_list(self, response: Response):
+        walk = response.meta.get(LIST_META) or {"start": response.url, "page": 1}
         entries = self.list_entries(response)
         stats = self.crawler.stats
         stats.inc_value("newsbot/list_pages")
@@ -237,33 +370,79 @@ class NewsSpider(scrapy.Spider):
             # The end of the archive, or a list layout this spider no longer understands.
             self.crawler.stats.inc_value("newsbot/list_pages_without_articles")
             self.logger.info("No article links on list page %s: stopping this list", response.url)
+            self.end_walk(walk, "no_links")
+            return
+        repeats = self.repeated_list_page(walk, response, [self.canonicalize(e.url) for e in entries])
+        if repeats:
+            self.logger.info("List page %s repeats %s: the end of this list", response.url, repeats)
+            self.end_walk(walk, "repeated_page")
             return
         stats.inc_value("newsbot/article_links_found", len(entries))
         plan: PagePlan = self.list_walk().plan(entries)
         stats.inc_value("newsbot/skipped_out_of_range", plan.out_of_range)
         stats.inc_value("newsbot/skipped_already_recorded", plan.recorded - sum(k == "recheck" for _, k in plan.fetch))
+        accounts = article_accounts(self.crawler)
+        if accounts is not None:
+            for url, outcome in plan.skipped:
+                accounts.settle(url, outcome)
         for url, kind in plan.fetch:
             stats.inc_value(f"newsbot/article_requests/{kind}")
             yield self.article_request(url, meta={ARTICLE_META: kind})
         if plan.stop:
             self.logger.info("List walk ends at %s: %s", response.url, plan.stop)
+            self.end_walk(walk, plan.stop_kind)
             return
         next_url = self.next_list_url(response)
-        if next_url:
-            yield self.list_request(next_url)
+        if not next_url:
+            self.end_walk(walk, "max_pages")   # -a max_pages: as far as asked
+        elif walk["page"] >= self.max_list_pages:
+            self.logger.warning("List walk from %s stops after %d pages (NEWSBOT_MAX_LIST_PAGES) at %s",
+                                walk["start"], walk["page"], response.url)
+            self.end_walk(walk, "max_list_pages")
+        else:
+            request = self.list_request(next_url)
+            request.meta[LIST_META] = {"start": walk["start"], "page": walk["page"] + 1}
+            yield request
 
     # -- articles ------------------------------------------------------------
     def parse_article(self, response: Response):
         page = self.article_page(response.url, response.selector)
         reason = page.not_an_article()
+        accounts = article_accounts(self.crawler)
+        if accounts is not None and response.request is not None and original_url(response.request) != response.url:
+            accounts.merge(original_url(response.request), response.url)   # a redirect: one article
         if reason:
             # A CMS error page (e.g. gnuboard's "post does not exist" alert, served as 200):
             # nothing to record and no layout change to report.
             self.crawler.stats.inc_value("newsbot/not_an_article")
             self.logger.info("Not an article (%s): %s", reason, response.url)
+            if accounts is not None:
+                accounts.settle(response.url, "not_an_article")
             return
         item = ArticleItem(site=self.site, **page.to_dict())
+        if self.is_foreign((response.meta.get("redirect_urls") or [response.url])[0]):
+            # only -a allow_foreign=1 lets such a page be requested (newsbot/offsite.py)
+            item["extraction_warnings"] = [*(item.get("extraction_warnings") or []), FOREIGN_WARNING]
         warc = response.meta.get(WARC_META_KEY) or {}
         item["warc_filename"] = warc.get("filename")
         item["warc_record_id"] = warc.get("record_id")
+        # when the response was received, as its WARC record says: the same in a crawl and
+        # in any later re-parse of it (None without an archive: the pipeline takes "now")
+        item["crawled_at"] = warc_date_iso(warc.get("date"))
         yield item
+
+    # -- page requisites (newsbot/warc/requisites.py) --------------------------
+    # Spider methods, so the requests can be stored (JOBDIR, a cluster's queue); the
+    # requisites middleware that scheduled them does the work.
+    def parse_requisite(self, response):
+        from newsbot.warc.requisites import requisites_middleware
+
+        middleware = requisites_middleware(self.crawler)
+        return middleware.parsed(response) if middleware is not None else []
+
+    def requisite_failed(self, failure) -> None:
+        from newsbot.warc.requisites import requisites_middleware
+
+        middleware = requisites_middleware(self.crawler)
+        if middleware is not None:
+            middleware.failed(failure)

@@ -42,7 +42,8 @@ class WarcArchive(CrawlerComponent):
         digests = None
         if settings.getbool("WARC_REVISITS", True):
             digests = DigestIndex(directory / "digests.sqlite3")
-            digests.catch_up(directory)  # what a killed run wrote but did not index
+            # what a killed run wrote but did not index (read within the crawl's record limit)
+            digests.catch_up(directory, max_size=settings.getint("DOWNLOAD_MAXSIZE"))
         return RollingWarcWriter(
             directory,
             site,
@@ -62,10 +63,26 @@ class WarcArchive(CrawlerComponent):
         )
 
     def spider_closed(self, spider) -> None:
-        if self._writer is not None:
+        if self._writer is None:
+            return
+        from newsbot.faults.storage import closing_write_failed, is_storage_error
+
+        name = self._writer.path.name if self._writer.path else "the WARC"
+        try:
             self._writer.close()
-            if self._writer.digests is not None:
+        except Exception as exc:  # a full disk: the WARC stays whole; its index is not made
+            if not is_storage_error(exc):
+                raise
+            self._writer.fd = self._writer.cdxj_lines = None
+            closing_write_failed(self.crawler, f"the CDXJ index of {name} (`cdxj-indexer` rebuilds it; readers "
+                                               f"read the WARC without it)", exc)
+        if self._writer.digests is not None:
+            try:
                 self._writer.digests.close()
+            except Exception as exc:
+                if not is_storage_error(exc):
+                    raise
+                closing_write_failed(self.crawler, "the WARC digest index", exc)
 
 
 def warc_archive(crawler) -> WarcArchive:

@@ -77,14 +77,17 @@ class DigestIndex:
             (url, digest, archived.record_id, archived.warc_date, archived.filename, archived.offset),
         )
 
-    def catch_up(self, directory: Path) -> int:
+    def catch_up(self, directory: Path, max_size: int | None = None) -> int:
         """Index the full responses in unfinished WARC files of ``directory``; returns how many were new.
 
         Unfinished: no ``.cdxj`` beside it (a killed run's last file, or another live
         process's current one: indexing records that exist is harmless).  Each file is
-        read once per size it is seen at.
+        read once per size it is seen at.  Records over ``max_size`` (the crawl's
+        ``DOWNLOAD_MAXSIZE``; default the scan's) are not inflated, as in replay.
         """
-        from newsbot.warc.scan import iter_record_headers
+        from newsbot.warc.scan import DEFAULT_MAX_SIZE, iter_record_headers
+
+        max_size = DEFAULT_MAX_SIZE if max_size is None else (max_size or None)
 
         added = 0
         for path in sorted(Path(directory).glob("*.warc.gz")):
@@ -93,7 +96,7 @@ class DigestIndex:
                     "SELECT 1 FROM scanned WHERE filename = ? AND size = ?", (path.name, size)).fetchone():
                 continue
             before = self.db.total_changes
-            for _, offset, _, headers in iter_record_headers(path):  # the WARC headers are enough
+            for _, offset, _, headers in iter_record_headers(path, max_size=max_size):  # the WARC headers are enough
                 digest = headers.get("warc-payload-digest")
                 if headers.get("warc-type") == "response" and digest and digest != EMPTY_DIGEST:
                     self.add(headers["warc-target-uri"], digest, ArchivedPayload(

@@ -28,6 +28,22 @@ from newsbot.warc.digests import ArchivedPayload, DigestIndex, payload_digest
 WARC_VERSION = "WARC/1.1"
 
 
+#: media types whose bytes are compressed already (photos, web fonts, audio/video, archives)
+_COMPRESSED_TYPES = frozenset({"image/jpeg", "image/pjpeg", "image/png", "image/gif", "image/webp", "image/avif",
+                               "image/heic", "font/woff", "font/woff2", "application/font-woff",
+                               "application/font-woff2", "application/zip", "application/gzip"})
+
+
+def _compressed_payload(record) -> bool:
+    """A response whose payload is a compressed format (a photo, a web font): its gzip
+    member is written stored (level 0).  Deflating a JPEG again saves nothing (it grows by
+    a few bytes) and cost ~2/3 of the CPU of archiving a 100 KB photo (docs/performance.md)."""
+    if record.rec_type != "response" or not record.http_headers:
+        return False
+    mime = (record.http_headers.get_header("Content-Type") or "").split(";", 1)[0].strip().lower()
+    return mime in _COMPRESSED_TYPES or mime.startswith(("video/", "audio/"))
+
+
 class RollingWarcWriter:
     def __init__(self, directory: Path, site: str, *, max_size: int, warcinfo: dict,
                  compress_level: int = 6, digests: DigestIndex | None = None, cdxj: bool = True,
@@ -69,10 +85,14 @@ class RollingWarcWriter:
 
     # -- records -------------------------------------------------------------
     def _member(self, record) -> bytes:
+        # warcio serializes the record (its public write_record, into a buffer); the gzip
+        # member is ours: warcio's GzippingWrapper compresses at level 9, twice level 3's
+        # CPU for ~10 % smaller files (WARC_COMPRESS_LEVEL, docs/performance.md).
         raw = io.BytesIO()
         self.builder.out = raw
-        self.builder._write_warc_record(raw, record)
-        compressor = zlib.compressobj(self.compress_level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+        self.builder.write_record(record)
+        level = 0 if _compressed_payload(record) else self.compress_level
+        compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
         return compressor.compress(raw.getvalue()) + compressor.flush()
 
     def _append(self, records) -> list[tuple[str, int, int]]:
@@ -133,7 +153,17 @@ class RollingWarcWriter:
         elif self.digests is not None and digest:
             self.digests.add(url, digest, ArchivedPayload(record_id, warc_date, self.path.name, offset))
         return {"filename": self.path.name, "record_id": record_id, "offset": offset, "length": length,
-                "revisit": original is not None}
+                "revisit": original is not None, "date": warc_date}
+
+    def write_conversion(self, url: str, body: bytes, content_type: str, refers_to: str | None) -> dict:
+        """A ``conversion`` record (e.g. the DOM a browser built) of the record ``refers_to``."""
+        record = self.builder.create_warc_record(
+            url, "conversion", payload=io.BytesIO(body), length=len(body), warc_content_type=content_type,
+            # WARC 1.1 forbids WARC-Concurrent-To on conversion records: Refers-To links it.
+            warc_headers_dict={"WARC-Refers-To": refers_to} if refers_to else {},
+        )
+        ((record_id, offset, length),) = self.write_records([record])
+        return {"filename": self.path.name, "record_id": record_id, "offset": offset, "length": length}
 
     def write_metadata(self, url: str, fields: list[tuple[str, str]], refers_to: str) -> dict:
         """A ``metadata`` record (``application/warc-fields``) about the record ``refers_to``."""
