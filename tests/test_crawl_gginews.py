@@ -49,9 +49,11 @@ def test_start_urls_argument_begins_listing_there(tmp_path):
         spider = crawler.spider
         (start,) = asyncio.run(_collect(spider.start()))
         assert (start.url, start.callback) == (page2, spider.parse_list)
-        listed = list(spider.parse_list(HtmlResponse(page2, body=(FIXTURES / "gginews" / "list_2.html").read_bytes())))
-        page3 = listed[-1].url
-        end = list(spider.parse_list(HtmlResponse(page3, body=(FIXTURES / "gginews" / "list_3.html").read_bytes())))
+        listed = list(spider.parse_list(HtmlResponse(page2, body=(FIXTURES / "gginews" / "list_2.html").read_bytes(),
+                                                     request=start)))
+        page3 = listed[-1]
+        end = list(spider.parse_list(HtmlResponse(page3.url, body=(FIXTURES / "gginews" / "list_3.html").read_bytes(),
+                                                  request=page3)))
     assert [(r.url, r.callback) for r in listed] == [
         (f"{base}/news/view.php?idx=71404&mcode=m11", spider.parse_article),
         (f"{base}/news/view.php?mcode=m11&idx=71401&utm_source=naver", spider.parse_article),

@@ -119,6 +119,6 @@ def test_fixture_crawl_names_its_files_after_the_site_and_the_time_only(done):
     stamped = rf"{re.escape(site)}-\d{{8}}T\d{{6}}Z-\d{{5}}\.[a-z.]+"
     files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
     assert {p.parts[0] for p in files} == {site}
-    odd = [str(p) for p in files if not re.fullmatch(rf"{stamped}|[a-z_]+\.(sqlite3|jsonl|json)(-wal|-shm)?", p.name)]
+    odd = [str(p) for p in files if not re.fullmatch(rf"{stamped}|[a-z_]+\.(sqlite3|jsonl|json|lock)(-wal|-shm)?", p.name)]
     assert odd == []
     assert all(p.resolve().is_relative_to(out.resolve()) for p in out.rglob("*"))

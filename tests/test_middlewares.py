@@ -284,7 +284,7 @@ def test_capture_archives_the_exchange_as_received_and_points_the_request_at_it(
     offset, length = places[1]
     assert location == {"filename": next((tmp_path / "gginews" / "warc").glob("*.warc.gz")).name,
                         "record_id": rheaders["WARC-Record-ID"], "offset": offset, "length": length,
-                        "revisit": False}
+                        "revisit": False, "date": rheaders["WARC-Date"]}
     assert (rheaders["WARC-Target-URI"], rheaders["WARC-IP-Address"]) == (ARTICLE, "127.0.0.1")
     assert rhttp.statusline == "200 Fine Thanks" and rhttp.protocol == "HTTP/1.1"
     # the payload as stored, de-chunked, and headers that say so

@@ -114,7 +114,7 @@ def test_normalize_names_every_required_field_that_came_out_empty(crawler):
 def test_backfill_keeps_only_articles_published_in_its_range(tmp_path, published_at, kept):
     with built_crawler(GginewsSpider, tmp_path, since="2024-08-01", until="2024-08-31") as crawler:
         pipeline = crawler.get_item_pipeline(DateRangePipeline)
-        item = ArticleItem(url=URL, published_at=published_at)
+        item = ArticleItem(url=URL, canonical_url=CANONICAL, published_at=published_at)
         if kept:
             assert pipeline.process_item(item) is item
         else:
@@ -125,7 +125,7 @@ def test_backfill_keeps_only_articles_published_in_its_range(tmp_path, published
 
 
 def test_without_a_range_every_date_is_kept(crawler):
-    item = ArticleItem(url=URL, published_at="1999-01-01T00:00:00+09:00")
+    item = ArticleItem(url=URL, canonical_url=CANONICAL, published_at="1999-01-01T00:00:00+09:00")
     assert crawler.get_item_pipeline(DateRangePipeline).process_item(item) is item
     assert crawler.stats.get_value("newsbot/skipped_out_of_range") is None
 
@@ -207,6 +207,8 @@ def test_warnings_are_counted_logged_per_article_and_summarized_per_field(crawle
     urls = [f"http://www.gginews.kr/news/view.php?idx={n}" for n in range(1, 23)]
     with caplog.at_level(logging.WARNING, logger="newsbot.pipelines.warnings"):
         assert pipeline.process_item(ArticleItem(url=URL, extraction_warnings=[]))["url"] == URL
+        # a note about a field that is there ("kind:detail") is counted, but is no missing field
+        pipeline.process_item(ArticleItem(url=URL, extraction_warnings=["url:foreign"]))
         pipeline.process_item(ArticleItem(url=urls[0], extraction_warnings=["title", "published_at"]))
         for url in urls[1:]:
             pipeline.process_item(ArticleItem(url=url, extraction_warnings=["body"]))
@@ -214,8 +216,9 @@ def test_warnings_are_counted_logged_per_article_and_summarized_per_field(crawle
     stats = crawler.stats
     assert stats.get_value("newsbot/items_with_extraction_warnings") == 22
     assert [stats.get_value(f"newsbot/extraction_warnings/{f}") for f in ("title", "published_at", "body")] == [1, 1, 21]
+    assert stats.get_value("newsbot/extraction_warnings/url:foreign") == 1
     messages = [r.getMessage() for r in caplog.records]
-    assert messages[:2] == [f"Extraction warning: title, published_at missing on {urls[0]}",
+    assert messages[:2] == [f"Extraction warning: title missing, published_at missing on {urls[0]}",
                             f"Extraction warning: body missing on {urls[1]}"]
     # one line per field, alphabetical; at most 20 URLs named, the count exact
     assert messages[22:] == [
@@ -237,7 +240,8 @@ def test_enrich_adds_regions_topics_schema_version_and_every_schema_field(crawle
         "candidates": []}]
     assert item["topics"] == [{"topic": "integrity", "label": "청렴·반부패",
                                "terms": {"청렴": 2, "부패취약": 1}, "hits": 3, "in_title": True}]
-    assert item["schema_version"] == "1.0"
+    assert item["schema_version"] == "1.2"
+    assert item["reparsed_at"] is None  # set by a re-parse only
     assert {f: item[f] for f in ("author", "modified_at", "body_en", "warc_record_id")} == dict.fromkeys(
         ("author", "modified_at", "body_en", "warc_record_id"))
     stats = crawler.stats.get_stats()
