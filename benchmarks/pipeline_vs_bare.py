@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/pipeline_vs_bare.py                  # 5,000 articles
     .venv/bin/python benchmarks/pipeline_vs_bare.py --articles 50000 # peak RSS must not grow
+    .venv/bin/python benchmarks/pipeline_vs_bare.py --articles 500 --generic   # + the generic spider
 
 One run: serve a generated family-A outlet of N articles (benchmarks/sitegen.py, its
 own process on 127.0.0.1), crawl it (a) with a bare Scrapy spider that only follows
@@ -19,6 +20,12 @@ article.
 
 Numbers are only comparable within one run on one machine: run it on an idle machine,
 and read the ratio, not the absolute rates, when something else is running.
+
+``--generic`` adds (c): the same outlet crawled by the generic spider (newsbot/cms/generic.py),
+which knows nothing of the CMS: it learns the article URL shape from the list pages (given
+as its start pages: it does not page) and extracts every field with the later layers
+(structured metadata, labelled text, trafilatura for the body).  Its column is the cost of
+an outlet on an unknown CMS beside the known-family path of (b).
 """
 
 from __future__ import annotations
@@ -64,7 +71,7 @@ def _cpu_seconds() -> float:
 
 
 def run_child(mode: str, base_url: str, output_dir: str, concurrency: int, result_path: str,
-              overrides: dict | None = None) -> None:
+              overrides: dict | None = None, start_urls: str | None = None) -> None:
     """Crawl once in this process and write what was measured to ``result_path``."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
@@ -80,13 +87,18 @@ def run_child(mode: str, base_url: str, output_dir: str, concurrency: int, resul
         if mode == "fetch":
             spider_args["fetch_only"] = "1"
     else:
+        from newsbot.cms.generic import GenericSpider
         from newsbot.spiders.registry import GginewsSpider
 
         settings = get_project_settings()
         settings.setdict({**_common_settings(concurrency), "OUTPUT_DIR": output_dir, **(overrides or {})},
                          priority="cmdline")
+        base = GginewsSpider
+        if mode == "generic":
+            base = GenericSpider
+            spider_args.update(site="gginews", start_urls=start_urls)
 
-        class TimedSpider(GginewsSpider):
+        class TimedSpider(base):
             """gginews, timing parse_article: HTML parse plus page object, per article."""
 
             extraction_seconds = 0.0
@@ -132,6 +144,7 @@ def run_child(mode: str, base_url: str, output_dir: str, concurrency: int, resul
         result["requisite_bytes_archived"] = stats.get("newsbot/requisites/bytes_archived", 0)
         result["requisite_revisits"] = stats.get("newsbot/requisites/revisits", 0)
         result["requisites_failed"] = sum(v for k, v in stats.items() if k.startswith("newsbot/requisites/failed/"))
+    if mode in ("full", "full-req", "generic"):
         result["extraction_seconds"] = spidercls.extraction_seconds
         result["items_duplicate"] = stats.get("newsbot/items_duplicate", 0)
         result["extraction_warnings"] = stats.get("newsbot/items_with_extraction_warnings", 0)
@@ -148,6 +161,7 @@ class GeneratedSite:
     """benchmarks/sitegen.py in its own process; ``base_url`` once it listens."""
 
     def __init__(self, articles: int, requisites: bool = False):
+        self.articles = articles
         self.process = subprocess.Popen(
             [sys.executable, str(BENCHMARKS / "sitegen.py"), "--articles", str(articles),
              *(["--requisites"] if requisites else [])],
@@ -183,6 +197,9 @@ def crawl(mode: str, site: GeneratedSite, workdir: Path, concurrency: int, overr
            "--output-dir", str(output_dir), "--concurrency", str(concurrency), "--result", str(result_path)]
     for override in overrides:
         cmd += ["--set", override]
+    if mode == "generic":  # its start pages: every list page (the generic spider does not page)
+        pages = -(-site.articles // 20)
+        cmd += ["--start-urls", ",".join(f"{site.base_url}/news/list.php?page={p}" for p in range(1, pages + 1))]
     subprocess.run(cmd, cwd=REPO, env=_child_env(), check=True, timeout=timeout)
     result = json.loads(result_path.read_text())
     result["server_cpu_share"] = (site.cpu_seconds() - server_cpu) / result["seconds"]
@@ -231,7 +248,7 @@ def benchmark(articles: int, concurrency: int, workdir: Path, repeat: int = 1, o
         for _ in range(repeat):
             # Side by side: alternate, so drift in the machine's load hits all alike.
             for mode in modes:
-                result = crawl(mode, site, workdir, concurrency, overrides if mode.startswith("full") else ())
+                result = crawl(mode, site, workdir, concurrency, overrides if mode.startswith("full") or mode == "generic" else ())
                 if mode.startswith("full"):
                     gginews = Path(result["output_dir"]) / "gginews"
                     result["warc_mb"] = _du_mb(gginews / "warc", "*.warc.gz")
@@ -291,6 +308,18 @@ def summary(results: dict) -> dict:
         "reparse_articles_per_s": reparse_run["articles"] / reparse_run["seconds"],
         "reparse_cpu_s_per_1000": cpu_per_1000(reparse_run),
         "reparse_peak_rss_mb": reparse_run["peak_rss_mb"],
+        **(generic_summary(results) if "generic" in results else {}),
+    }
+
+
+def generic_summary(results: dict) -> dict:
+    generic, full = results["generic"], results["full"]
+    cpu = generic["cpu_seconds"] / max(generic["articles"], 1) * 1000
+    return {
+        "generic_pages_per_s": generic["pages"] / generic["seconds"],
+        "generic_cpu_s_per_1000": cpu,
+        "generic_extraction_ms_per_article": generic["extraction_seconds"] / max(generic["articles"], 1) * 1000,
+        "cpu_ratio_generic_to_full": cpu / (full["cpu_seconds"] / max(full["articles"], 1) * 1000),
     }
 
 
@@ -330,6 +359,18 @@ def report(results: dict) -> str:
                 for r in columns if r["finish_reason"] != "finished" or r["errors"]]
     problems += [f"{r['mode']}: {r['articles']} articles of {results['articles']}"
                  for r in (*columns, reparse_run) if r["articles"] != results["articles"]]
+    if "generic" in results:
+        generic = results["generic"]
+        lines += [
+            "",
+            f"generic spider on the same outlet (no selectors: metadata, labels, trafilatura): "
+            f"{numbers['generic_pages_per_s']:.0f} pages/s, CPU {numbers['generic_cpu_s_per_1000']:.2f} s per 1,000 "
+            f"articles ({numbers['cpu_ratio_generic_to_full']:.2f}x the known-family crawl's), extraction "
+            f"{numbers['generic_extraction_ms_per_article']:.2f} ms/article (known family "
+            f"{numbers['extraction_ms_per_article']:.2f}), peak RSS {generic['peak_rss_mb']:.0f} MB",
+        ]
+        if generic["articles"] != results["articles"]:
+            problems.append(f"generic: {generic['articles']} articles of {results['articles']}")
     if problems:
         lines += ["", "WARNING: " + "; ".join(problems)]
     return "\n".join(lines)
@@ -426,7 +467,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.child:
         overrides = dict(item.split("=", 1) for item in args.set)
-        run_child(args.child, args.base_url, args.output_dir, args.concurrency, args.result, overrides)
+        run_child(args.child, args.base_url, args.output_dir, args.concurrency, args.result, overrides,
+                  args.start_urls)
         return 0
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="newsbot-bench-"))

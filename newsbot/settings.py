@@ -175,6 +175,7 @@ NEWSBOT_REPORT_ENABLED = True
 NEWSBOT_PROGRESS_INTERVAL = 60.0  # seconds between progress lines
 NEWSBOT_MAX_WARNING_SHARE = 0.25  # exit 5 when more items than this share have extraction warnings
 NEWSBOT_WARNING_MIN_ITEMS = 10    # ... judged from this many recorded items on (or all of 2+ broken)
+NEWSBOT_LAYER_DRIFT_SHARE = 0.5   # report article layout drift when later layers give a field this often
 NEWSBOT_EXPECT_ARTICLES = True    # exit 4 when list pages showed no article at all
 NEWSBOT_RUN_LOCK = True           # one run per site and OUTPUT_DIR (not in a cluster): newsbot/runlock.py
 NEWSBOT_MIN_FREE_MB = 50          # refuse to start (exit 3) with less free space where the run writes

@@ -6,7 +6,8 @@ Every folder under ``tests/fixtures/`` that holds an ``expected.json`` is a case
 
     {
       "spider": "idomin",              # default: the folder's name
-      "args": ["-a", "max_pages=2"],   # extra scrapy crawl arguments (base_url is always given)
+      "args": ["-a", "max_pages=2"],   # extra scrapy crawl arguments (base_url is always given;
+                                       # "-a site=ID": another outlet on the spider's CMS, read from OUTPUT_DIR/ID)
       "exit_status": 0,                # of the crawl (default 0)
       "records": {                     # by article_id: the exact set of records the crawl writes,
         "900101": {"title": "...", "canonical_url": "{base}/news/..."}   # each with the fields given
@@ -35,8 +36,10 @@ Every folder under ``tests/fixtures/`` that holds an ``expected.json`` is a case
     }
 
 A folder with ``routes.json`` is also crawled end to end (:mod:`tests.test_fixture_crawls`:
-``records``, ``report``, ``stats``, the request and log keys; plus, for every crawl, that
-each record points at its WARC response record and every WARC record's digest checks);
+``records``, ``report``, ``stats``, the request and log keys; plus, for every crawl, what
+any crawl must give: records in the schema's key order, each pointing at its WARC response
+record, WARC digests that check, a latest view holding the records, files named after the
+site and time only);
 its ``pages`` (and those of a folder without routes, e.g. a skin seen on no outlet of
 ours, or a page cut down to one edge case) run through the spider's page object and
 normalization (:mod:`tests.test_fixture_pages`).  ``{base}`` in any expected string is
@@ -75,6 +78,12 @@ class FixtureCase:
     @property
     def name(self) -> str:
         return self.folder.name
+
+    @property
+    def site(self) -> str:
+        """The outlet id the crawl writes under: its ``-a site=`` or the spider's name."""
+        given = [arg[len("site="):] for arg in self.args if arg.startswith("site=")]
+        return given[-1] if given else self.spider
 
     @property
     def crawls(self) -> bool:

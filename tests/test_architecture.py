@@ -31,7 +31,8 @@ LAYERS = [
     ("newsbot.state.middleware", "newsbot.faults.downloader", "newsbot.faults.robots", "newsbot.offsite", "newsbot.faults.pipeline", "newsbot.faults.spidermw",
      "newsbot.warc.capture", "newsbot.warc.metadata", "newsbot.warc.replay", "newsbot.warc.handler",
      "newsbot.browser.handler", "newsbot.browser.recorder", "newsbot.browser.pages", "newsbot.browser.middleware",
-     "newsbot.pipelines", "newsbot.extensions", "newsbot.downloader", "newsbot.distributed", "newsbot.spiders.walk"),
+     "newsbot.pipelines", "newsbot.extensions", "newsbot.downloader", "newsbot.distributed", "newsbot.spiders.walk",
+     "newsbot.spiders.discovery"),
     # 4: what every spider shares
     ("newsbot.spiders.base",),
     # 5: one module per CMS: URL rules, page object, spider base

@@ -44,8 +44,8 @@ def test_fixture_crawl(done):
          "log": case.log, "log_lines": case.log_lines},
         done.base,
     )
-    records = {r["article_id"]: r for r in result.records(case.spider)}
-    assert len(records) == len(result.records(case.spider)), "an article written twice"
+    records = {r["article_id"]: r for r in result.records(case.site)}
+    assert len(records) == len(result.records(case.site)), "an article written twice"
     assert sorted(records) == sorted(expected["records"])
     for article_id, fields in expected["records"].items():
         assert {f: records[article_id].get(f) for f in fields} == fields, article_id
@@ -64,7 +64,7 @@ def test_fixture_crawl(done):
 
 @pytest.mark.parametrize("done", CASES, ids=IDS, indirect=True)
 def test_fixture_crawl_records_point_at_their_warc_response_records(done):
-    site = done.case.spider
+    site = done.case.site
     responses = {}
     for warc in done.result.warcs(site):
         with warc.open("rb") as fh:
@@ -86,7 +86,7 @@ def test_fixture_crawl_records_point_at_their_warc_response_records(done):
 def test_fixture_crawl_warc_digests_check(done):
     """What ``warcio check`` does, in-process: every block and payload digest recomputed."""
     checked = Counter()
-    warcs = done.result.warcs(done.case.spider)
+    warcs = done.result.warcs(done.case.site)
     assert warcs
     for warc in warcs:
         with warc.open("rb") as fh:
@@ -99,12 +99,12 @@ def test_fixture_crawl_warc_digests_check(done):
                 checked[record.rec_type, passed] += 1
     # every request, response and metadata record carries a digest that was checked and passed
     assert {kind for kind, passed in checked if passed is not True} <= {"warcinfo", "revisit"}, checked
-    assert checked["response", True] >= len(done.result.records(done.case.spider))
+    assert checked["response", True] >= len(done.result.records(done.case.site))
 
 
 @pytest.mark.parametrize("done", CASES, ids=IDS, indirect=True)
 def test_fixture_crawl_latest_view_holds_the_records_written(done):
-    folder = done.result.output_dir / done.case.spider
+    folder = done.result.output_dir / done.case.site
     written = [line for path in sorted((folder / "jsonl").glob("*.jsonl"))
                for line in path.read_text(encoding="utf-8").splitlines()]
     # the very lines written (one version each here), ordered by id; no temp file left
@@ -115,7 +115,7 @@ def test_fixture_crawl_latest_view_holds_the_records_written(done):
 
 @pytest.mark.parametrize("done", CASES, ids=IDS, indirect=True)
 def test_fixture_crawl_names_its_files_after_the_site_and_the_time_only(done):
-    out, site = done.result.output_dir, done.case.spider
+    out, site = done.result.output_dir, done.case.site
     stamped = rf"{re.escape(site)}-\d{{8}}T\d{{6}}Z-\d{{5}}\.[a-z.]+"
     files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
     assert {p.parts[0] for p in files} == {site}

@@ -13,8 +13,17 @@ A scheduled run's only voice is its exit status, so the report asks for a failin
 * ``4`` (``exitcodes.NO_ARTICLES``): the run finished, yet list pages showed no article at all
   and no article was fetched: the layout changed, the site moved, or robots.txt shut us out;
 * ``5`` (``exitcodes.EXTRACTION_WARNINGS``): more than ``NEWSBOT_MAX_WARNING_SHARE`` of the articles
-  recorded had extraction warnings (judged from ``NEWSBOT_WARNING_MIN_ITEMS`` articles
-  on, or at once when every one of two or more has them): selectors no longer match.
+  recorded had a required field missing (judged from ``NEWSBOT_WARNING_MIN_ITEMS`` articles
+  on, or at once when every one of two or more has them): selectors no longer match.  A
+  doubt (``published_at:disagrees_with_metadata``) is listed by name, not counted here.
+
+Layout drift is reported as a problem that does not fail the run (exit status 0: every
+article was still found and recorded, by a later layer): ``list_layout_drift`` when list
+pages were read by the list fallback (newsbot/spiders/discovery.py) or a walk's first list
+page had no article links while feeds or sitemaps found articles, and
+``article_layout_drift`` when, for a field the family has selectors for, a later extraction
+layer gave the value in more than ``NEWSBOT_LAYER_DRIFT_SHARE`` of the records (from
+``NEWSBOT_WARNING_MIN_ITEMS`` records on): "author from metadata:dable:author on 100 %".
 
 When no list page could be read, the report names why instead of blaming the layout:
 ``6`` (``UNREACHABLE``) when every list page failed to download (DNS, refused, timeouts,
@@ -66,6 +75,21 @@ def _unreachable_kind(kind: str) -> bool:
 def _by_prefix(stats: dict, prefix: str, skip=frozenset()) -> dict:
     return {key[len(prefix):]: value for key, value in sorted(stats.items())
             if key.startswith(prefix) and key[len(prefix):] not in skip and isinstance(value, int)}
+_PROVENANCE_PREFIX = "newsbot/provenance/"
+_DISCOVERY_PREFIX = "newsbot/discovery/"
+_FALLBACK_PREFIX = "newsbot/list_fallback/"
+#: provenance values that mean "not the family's selectors": a later layer found it
+_LATER_LAYERS = ("metadata:", "label", "main_content:")
+#: the page object's selectors behind each field (a field without any is not judged for drift)
+_FIELD_SELECTORS = {
+    "title": ("title_css",), "subtitle": ("subtitle_css",), "author": ("author_css",),
+    "published_at": ("date_css",), "modified_at": ("date_css",), "section": ("section_css",),
+    "body": ("body_css",), "captions": ("caption_css", "photo_css"), "images": ("body_css",),
+}
+
+
+def _prefixed(stats: dict, prefix: str) -> dict:
+    return {key[len(prefix):]: value for key, value in sorted(stats.items()) if key.startswith(prefix)}
 
 
 def _seconds(start, end) -> float:
@@ -158,7 +182,8 @@ class CrawlReport:
         duration = _seconds(started, finished)
         counts = self.counts()
         recorded = counts["new"] + counts["updated"]
-        with_warnings = get("newsbot/items_with_extraction_warnings", 0)
+        # only missing required fields count (a doubt is listed in by_field, not judged)
+        with_warnings = get("newsbot/items_missing_required", 0)
         by_field = {
             key[len(_WARNING_PREFIX):]: value
             for key, value in sorted(self.stats.get_stats().items()) if key.startswith(_WARNING_PREFIX)
@@ -202,9 +227,77 @@ class CrawlReport:
             "faults": _by_prefix(all_stats, FAULT_PREFIX + "/", _FAULT_TALLIES),
             "list_faults": _by_prefix(all_stats, LIST_FAULT_PREFIX + "/"),
             "list_walks": _by_prefix(all_stats, _WALK_END_PREFIX),
+            **self.reach(),
             "problems": [],
             "exit_status": 0,
         }
+
+    def reach(self) -> dict:
+        """Where articles came from and how their fields were found (issue 15): ``provenance``
+        (records per field and extraction layer), ``discovery`` (feeds, sitemaps, the generic
+        spider's learned article URL shape) and ``list_fallback`` (list pages the family's
+        selectors could not read)."""
+        stats = self.stats.get_stats()
+        provenance: dict[str, dict[str, int]] = {}
+        for key, count in _prefixed(stats, _PROVENANCE_PREFIX).items():
+            field, _, source = key.partition("/")
+            provenance.setdefault(field, {})[source] = count
+        discovery = _prefixed(stats, _DISCOVERY_PREFIX)
+        shape = stats.get("newsbot/generic/url_shape")
+        if shape:
+            discovery["url_shape"] = shape
+        fallback = _prefixed(stats, _FALLBACK_PREFIX)
+        return {
+            "provenance": {field: dict(sorted(sources.items(), key=lambda kv: -kv[1]))
+                           for field, sources in provenance.items()},
+            "discovery": discovery,
+            "list_fallback": {"pages": fallback.get("pages", 0), "links": fallback.get("links", 0),
+                              **({"example": fallback["example"]} if "example" in fallback else {}),
+                              **({"empty_first_pages": fallback["empty_first_pages"]}
+                                 if "empty_first_pages" in fallback else {})},
+        }
+
+    def drifted_fields(self, report: dict) -> list[tuple[str, str, int, int]]:
+        """(field, its most frequent later layer, records from later layers, records) for
+        each field a later layer gave in more than ``NEWSBOT_LAYER_DRIFT_SHARE`` of the
+        records; only fields the spider's page object has selectors for."""
+        spider = self.crawler.spider
+        page = getattr(spider, "article_page", None)
+        if page is None or getattr(spider, "cms", "") == "generic":
+            return []
+        share = self.crawler.settings.getfloat("NEWSBOT_LAYER_DRIFT_SHARE", 0.5)
+        drifted = []
+        for field, sources in report["provenance"].items():
+            if not any(getattr(page, name, ()) for name in _FIELD_SELECTORS.get(field, ())):
+                continue
+            total = sum(sources.values())
+            later = {s: n for s, n in sources.items() if s.startswith(_LATER_LAYERS)}
+            if total >= self.min_warning_items and later and sum(later.values()) > share * total:
+                top = max(later, key=later.get)
+                drifted.append((field, top, sum(later.values()), total))
+        return drifted
+
+    def judge_drift(self, report: dict) -> None:
+        """Layout drift: problems with exit status 0 (see the module docstring)."""
+        fallback = report["list_fallback"]
+        cms = getattr(self.crawler.spider, "cms", "") or "family"
+        if fallback["pages"]:
+            report_problem(self.stats, "list_layout_drift",
+                           f"list layout drift: the {cms} list selectors found no article links on "
+                           f"{fallback['pages']} list page(s) (e.g. {fallback.get('example')}); "
+                           f"{fallback['links']} links were taken by URL shape from the pages' main content",
+                           exitcodes.OK)
+        elif fallback.get("empty_first_pages") and report["article_links_found"]:
+            report_problem(self.stats, "list_layout_drift",
+                           f"list layout drift: {fallback['empty_first_pages']} first list page(s) showed no "
+                           f"article link at all; articles came from feeds or sitemaps only", exitcodes.OK)
+        drifted = self.drifted_fields(report)
+        if drifted:
+            fields = ", ".join(f"{field} from {layer} on {later / total:.0%} ({later} of {total})"
+                               for field, layer, later, total in drifted)
+            report_problem(self.stats, "article_layout_drift",
+                           f"article layout drift: {fields} of the records: the {cms} selectors no longer "
+                           f"find them (a skin changed?)", exitcodes.OK)
 
     def judge(self, report: dict) -> None:
         """Ask for a failing exit status when a human must look (see the module docstring)."""
@@ -215,6 +308,7 @@ class CrawlReport:
             return
         if report["finish_reason"] != "finished":
             return  # stopped early (Ctrl-C, SIGTERM, a closespider limit): counts are partial
+        self.judge_drift(report)
         seen = report["article_links_found"] + report["new"] + report["updated"] + report["duplicate"]
         should_find = self.expect_articles and getattr(self.crawler.spider, "expects_articles", True)
         cluster = bool(self.crawler.settings.get("REDIS_URL"))
@@ -312,10 +406,33 @@ class CrawlReport:
                             if listed else ""))
         if report["list_walks"]:
             lines.append("  list walks ended: " + ", ".join(f"{why} {n}" for why, n in report["list_walks"].items()))
+        lines += self.reach_lines(report)
         lines += [f"  PROBLEM: {problem['message']} (exit status {problem['exit_status']})"
                   for problem in report["problems"]]
         if self.path:
             lines.append(f"  report: {self.path}")
+        return lines
+
+    @staticmethod
+    def reach_lines(report: dict) -> list[str]:
+        later = []
+        for field, sources in report["provenance"].items():
+            total = sum(sources.values())
+            found = [f"{source} {count}" for source, count in sources.items() if source.startswith(_LATER_LAYERS)]
+            if found:
+                later.append(f"{field} ({', '.join(found)} of {total})")
+        lines = []
+        if report["provenance"]:
+            lines.append("  fields from later layers: " + ("; ".join(later) if later else "none (all from the selectors)"))
+        discovery = report["discovery"]
+        found = {k[: -len("_articles_found")]: v for k, v in discovery.items() if k.endswith("_articles_found")}
+        if found or discovery.get("url_shape"):
+            lines.append("  discovery: articles found by " + (", ".join(f"{k} {v}" for k, v in found.items()) or "none")
+                         + (f"; article URL shape {discovery['url_shape']}" if discovery.get("url_shape") else ""))
+        fallback = report["list_fallback"]
+        if fallback["pages"]:
+            lines.append(f"  list fallback: {fallback['pages']} list page(s), {fallback['links']} links "
+                         f"(e.g. {fallback.get('example')})")
         return lines
 
     def write(self, report: dict) -> None:

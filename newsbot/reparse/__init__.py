@@ -143,8 +143,9 @@ def _debug_logged(settings) -> bool:
 
 def article_urls(index: ArchiveIndex, spidercls) -> list[str]:
     """Archived article URLs for ``spidercls``, archive order, one per canonical URL."""
-    # the CMS's URL rules are class-level: usable before the spider exists
-    rules = spidercls.urls
+    # the CMS's URL rules are class-level: usable before the spider exists (the generic
+    # spider learns its rules from the archive's URLs: newsbot/cms/generic.py)
+    rules = spidercls.archived_url_rules(index.order)
     seen, urls = set(), []
     for url in index.order:
         if not rules.is_article(url):

@@ -18,6 +18,8 @@ Arguments every spider takes (``scrapy crawl SITE -a NAME=VALUE``):
 * ``site=ID``, ``outlet=NAME``, ``home_region=시·도 [시·군·구]`` - serve another outlet on
   the same CMS under its own identity (records ``ID:…``, output under ``OUTPUT_DIR/ID/``)
   instead of borrowing this spider's;
+* ``feeds=URL[,URL...]``, ``sitemaps=URL[,URL...]`` - RSS/Atom feeds and XML sitemaps to
+  discover articles in besides the list pages (newsbot/spiders/discovery.py);
 * ``since=YYYY-MM-DD``, ``until=YYYY-MM-DD`` - backfill: only articles published in that
   range (inclusive), walking back to ``since``.  Without them a run is incremental: it
   stops paging once list pages hold nothing new (newsbot/spiders/walk.py,
@@ -43,6 +45,7 @@ from newsbot.extensions.accounting import article_accounts, failure_reason
 from newsbot.extract.base import ArticlePage
 from newsbot.faults import original_url
 from newsbot.items import ArticleItem
+from newsbot.spiders.discovery import DiscoveryMixin
 from newsbot.spiders.walk import ListEntry, ListWalk, PagePlan, backfill_range, parse_list_date
 from newsbot.state import state_store
 from newsbot.state.middleware import ARTICLE_META
@@ -84,7 +87,7 @@ def split_urls(value: str | Iterable[str] | None, argument: str) -> list[str]:
     return urls
 
 
-class NewsSpider(scrapy.Spider):
+class NewsSpider(DiscoveryMixin, scrapy.Spider):
     """Base for every outlet spider; see the module docstring for its arguments."""
 
     #: the CMS's name (a module of newsbot.cms) and its URL rules
@@ -125,7 +128,7 @@ class NewsSpider(scrapy.Spider):
     accepted_arguments: ClassVar[frozenset[str]] = frozenset(
         {"start_urls", "urls", "max_pages", "base_url", "since", "until", "site", "outlet", "home_region",
          "allow_foreign"}
-    )
+    ) | DiscoveryMixin.discovery_arguments
 
     def __init__(self, name: str | None = None, **kwargs):
         unknown = set(kwargs) - self.accepted_arguments - SCHEDULER_ARGS
@@ -162,15 +165,21 @@ class NewsSpider(scrapy.Spider):
         #: per walk (start URL): the signatures of the list pages seen, to find a repeated one
         self._list_signatures: dict[str, dict[str, str]] = {}
         self._walk_incomplete = False
+        self.init_discovery(kwargs)
         super().__init__(name, **kwargs)
         self.site = site or self.site or self.name
         self.start_urls = start_urls or [urljoin(self.base_url + "/", p.lstrip("/")) for p in self.list_paths]
         hosts = {urlsplit(u).hostname for u in [*self.start_urls, *self.article_urls, self.base_url] if u}
-        self.allowed_domains = sorted(h for h in hosts if h)
+        self.allowed_domains = sorted(h for h in hosts | self.discovery_hosts() if h)
         #: the outlet's own origins: base_url's and the declared ones (what is not foreign)
         self.outlet_origins = frozenset(o for o in (origin(u) for u in [self.base_url, *self.allowed_origins]) if o)
-        #: where this crawl's requests and redirects may go (newsbot/offsite.py)
-        self.origins = self.outlet_origins | {o for o in (origin(u) for u in [*self.start_urls, *self.article_urls]) if o}
+        #: where this crawl's requests and redirects may go (newsbot/offsite.py): the outlet's,
+        #: and those of the start and article URLs, feeds and sitemaps it was given
+        self.origins = self.outlet_origins | {
+            o for o in (origin(u) for u in [*self.start_urls, *self.article_urls, *self.feed_urls(), *self.sitemap_urls()])
+            if o}
+        if base_url and site is None:
+            self.warn_borrowed_identity()
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -214,6 +223,21 @@ class NewsSpider(scrapy.Spider):
                                  f"anyway (-a allow_foreign=1), their records flagged url:foreign", exitcodes.OK)
         self.logger.warning("Crawling URLs that are not %s's (-a allow_foreign=1): %s", self.name, " ".join(foreign))
 
+    def warn_borrowed_identity(self) -> None:
+        """A family spider pointed at another host keeps its own outlet's identity: say so.
+
+        ``-a base_url`` alone is for the same outlet on a mirror or a new host; another outlet
+        on the same CMS needs ``-a site=`` (and ``-a outlet=``, ``-a home_region=``), or its
+        records carry this spider's id and home region (docs/adding-an-outlet.md)."""
+        own = urlsplit(type(self).base_url).hostname if type(self).base_url else None
+        given = urlsplit(self.base_url).hostname
+        if own is None or given is None or given.removeprefix("www.") == own.removeprefix("www."):
+            return
+        self.logger.warning(
+            "-a base_url=%s is not %s's host (%s): records will be labelled %s:… (outlet %s, home region %s). "
+            "Another outlet on this CMS: add -a site=ID -a outlet=NAME [-a home_region=…]",
+            self.base_url, self.name, own, self.site, self.outlet or "-", self.home_region or "-")
+
     @classmethod
     def update_settings(cls, settings) -> None:
         super().update_settings(settings)
@@ -237,6 +261,12 @@ class NewsSpider(scrapy.Spider):
         """The one spelling of an article URL that dedupe and ids use (the CMS's rule)."""
         return cls.urls.canonicalize(url)
 
+    @classmethod
+    def archived_url_rules(cls, urls: Iterable[str]) -> type[ArticleUrls]:
+        """The URL rules a re-parse picks an archive's articles with (``urls``: every URL the
+        archive holds): the CMS's own; a CMS that learns its rules learns them from ``urls``."""
+        return cls.urls
+
     # -- start ---------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.report_foreign_urls()
@@ -245,6 +275,8 @@ class NewsSpider(scrapy.Spider):
                 yield self.article_request(url)
             return
         self.list_walk()  # opens the walk in the state store before the first list page
+        for request in self.discovery_requests():  # feeds, sitemaps: newsbot/spiders/discovery.py
+            yield request
         for url in self.list_start_urls():
             yield self.list_request(url)
 
@@ -335,7 +367,14 @@ class NewsSpider(scrapy.Spider):
         return list(dict.fromkeys(links))
 
     def list_entries(self, response: Response) -> list[ListEntry]:
-        """The articles on a list page, in page order, each once, dated when the list prints dates."""
+        """The articles on a list page, in page order, each once, dated when the list prints
+        dates; when the family's selectors find none, those the list fallback finds
+        (:meth:`~newsbot.spiders.discovery.DiscoveryMixin.fallback_list_entries`: layout drift)."""
+        entries = self.family_list_entries(response) or self.fallback_list_entries(response)
+        self.remember_list_links(response)
+        return entries
+
+    def family_list_entries(self, response: Response) -> list[ListEntry]:
         if not (self.list_item_css and self.list_item_link_css and self.list_item_date_css):
             return [ListEntry(url) for url in self.article_links(response)]
         entries: dict[str, ListEntry] = {}
@@ -379,15 +418,7 @@ class NewsSpider(scrapy.Spider):
             return
         stats.inc_value("newsbot/article_links_found", len(entries))
         plan: PagePlan = self.list_walk().plan(entries)
-        stats.inc_value("newsbot/skipped_out_of_range", plan.out_of_range)
-        stats.inc_value("newsbot/skipped_already_recorded", plan.recorded - sum(k == "recheck" for _, k in plan.fetch))
-        accounts = article_accounts(self.crawler)
-        if accounts is not None:
-            for url, outcome in plan.skipped:
-                accounts.settle(url, outcome)
-        for url, kind in plan.fetch:
-            stats.inc_value(f"newsbot/article_requests/{kind}")
-            yield self.article_request(url, meta={ARTICLE_META: kind})
+        yield from self.planned_requests(plan)
         if plan.stop:
             self.logger.info("List walk ends at %s: %s", response.url, plan.stop)
             self.end_walk(walk, plan.stop_kind)
@@ -403,6 +434,20 @@ class NewsSpider(scrapy.Spider):
             request = self.list_request(next_url)
             request.meta[LIST_META] = {"start": walk["start"], "page": walk["page"] + 1}
             yield request
+
+    def planned_requests(self, plan: PagePlan):
+        """The article requests of a list page's (or a feed's, a sitemap's) plan, its skipped
+        entries counted and accounted for."""
+        stats = self.crawler.stats
+        stats.inc_value("newsbot/skipped_out_of_range", plan.out_of_range)
+        stats.inc_value("newsbot/skipped_already_recorded", plan.recorded - sum(k == "recheck" for _, k in plan.fetch))
+        accounts = article_accounts(self.crawler)
+        if accounts is not None:
+            for url, outcome in plan.skipped:
+                accounts.settle(url, outcome)
+        for url, kind in plan.fetch:
+            stats.inc_value(f"newsbot/article_requests/{kind}")
+            yield self.article_request(url, meta={ARTICLE_META: kind})
 
     # -- articles ------------------------------------------------------------
     def parse_article(self, response: Response):

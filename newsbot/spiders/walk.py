@@ -87,6 +87,8 @@ class PagePlan:
 
     fetch: list[tuple[str, str]] = field(default_factory=list)  # (url, "new" | "recheck")
     new: int = 0
+    #: entries a feed or sitemap already had this run fetched: new, as far as paging goes
+    fed: int = 0
     recorded: int = 0
     out_of_range: int = 0
     stop: str | None = None  # why the walk ends at this page, if it does
@@ -124,6 +126,7 @@ class ListWalk:
         self.recovery_floor = date.fromisoformat(left_floor) if left_floor and not is_future(left_floor, self.now) else None
         self.pages_without_new = 0
         self.requested: set[str] = set()  # canonical URLs asked for in this run
+        self.fed: set[str] = set()  # ... of them, those a feed or sitemap asked for
 
     def _due_for_recheck(self, recorded: dict) -> bool:
         published = recorded.get("published_at")
@@ -132,7 +135,11 @@ class ListWalk:
         published_utc = datetime.fromisoformat(published).astimezone(timezone.utc).isoformat(timespec="seconds")
         return published_utc >= self.recheck_published_after and recorded["last_seen"] <= self.recheck_seen_before
 
-    def plan(self, entries: list[ListEntry]) -> PagePlan:
+    def plan(self, entries: list[ListEntry], source: str = "list") -> PagePlan:
+        """What to fetch of ``entries``.  ``source`` ``"list"``: a list page of the walk (its
+        plan may end the walk); ``"feed"``/``"sitemap"``: entries from elsewhere, the same
+        rules but no paging decision, and an article they asked for counts as new when a
+        list page shows it later (so a feed read first never makes the walk stop early)."""
         plan = PagePlan()
         for entry in entries:
             if entry.day and ((self.since and entry.day < self.since) or (self.until and entry.day > self.until)):
@@ -141,12 +148,15 @@ class ListWalk:
                 continue
             canonical = self.canonicalize(entry.url)
             if canonical in self.requested:
+                plan.fed += canonical in self.fed and source == "list"
                 continue
             recorded = self.store.recorded(canonical)
             if recorded is None:
                 plan.new += 1
                 plan.fetch.append((entry.url, "new"))
                 self.requested.add(canonical)
+                if source != "list":
+                    self.fed.add(canonical)
             elif self._due_for_recheck(recorded):
                 plan.recorded += 1
                 plan.fetch.append((entry.url, "recheck"))
@@ -154,7 +164,8 @@ class ListWalk:
             else:
                 plan.recorded += 1
                 plan.skipped.append((entry.url, "already_recorded"))
-        plan.stop_kind, plan.stop = self._stop_reason(entries, plan)
+        if source == "list":   # feed and sitemap entries never end a walk
+            plan.stop_kind, plan.stop = self._stop_reason(entries, plan)
         return plan
 
     def _stop_reason(self, entries: list[ListEntry], plan: PagePlan) -> tuple[str | None, str | None]:
@@ -166,7 +177,7 @@ class ListWalk:
             self.recovering = False  # past the floor of the walk left open: from here on, normal rules
         if self.backfill or not self.incremental or self.recovering:
             return None, None
-        self.pages_without_new = 0 if plan.new else self.pages_without_new + 1
+        self.pages_without_new = 0 if plan.new or plan.fed else self.pages_without_new + 1
         if self.pages_without_new > self.overlap:
             return "nothing_new", (f"nothing new on {self.pages_without_new} page(s) in a row "
                                    f"(incremental, overlap {self.overlap})")
