@@ -206,24 +206,30 @@ def test_warnings_are_counted_logged_per_article_and_summarized_per_field(crawle
     pipeline = crawler.get_item_pipeline(ExtractionWarningsPipeline)
     urls = [f"http://www.gginews.kr/news/view.php?idx={n}" for n in range(1, 23)]
     with caplog.at_level(logging.WARNING, logger="newsbot.pipelines.warnings"):
-        assert pipeline.process_item(ArticleItem(url=URL, extraction_warnings=[]))["url"] == URL
-        # a note about a field that is there ("kind:detail") is counted, but is no missing field
-        pipeline.process_item(ArticleItem(url=URL, extraction_warnings=["url:foreign"]))
+        assert pipeline.process_item(ArticleItem(url=URL, extraction_warnings=[],
+                                                 provenance={"title": "selector", "author": None}))["url"] == URL
+        # a doubt about a field that is there is a warning, but no missing required field
+        pipeline.process_item(ArticleItem(url=URL, extraction_warnings=["published_at:disagrees_with_metadata"]))
         pipeline.process_item(ArticleItem(url=urls[0], extraction_warnings=["title", "published_at"]))
         for url in urls[1:]:
             pipeline.process_item(ArticleItem(url=url, extraction_warnings=["body"]))
         pipeline.close_spider()
     stats = crawler.stats
-    assert stats.get_value("newsbot/items_with_extraction_warnings") == 22
-    assert [stats.get_value(f"newsbot/extraction_warnings/{f}") for f in ("title", "published_at", "body")] == [1, 1, 21]
-    assert stats.get_value("newsbot/extraction_warnings/url:foreign") == 1
+    assert stats.get_value("newsbot/items_with_extraction_warnings") == 23
+    assert stats.get_value("newsbot/items_missing_required") == 22  # what exit 5 judges
+    assert [stats.get_value(f"newsbot/extraction_warnings/{f}") for f in (
+        "title", "published_at", "body", "published_at:disagrees_with_metadata")] == [1, 1, 21, 1]
+    # each record's extraction layer per field
+    assert (stats.get_value("newsbot/provenance/title/selector"), stats.get_value("newsbot/provenance/author/none")) == (1, 1)
     messages = [r.getMessage() for r in caplog.records]
-    assert messages[:2] == [f"Extraction warning: title missing, published_at missing on {urls[0]}",
+    assert messages[:3] == [f"Extraction warning: published_at disagrees with metadata on {URL}",
+                            f"Extraction warning: title missing, published_at missing on {urls[0]}",
                             f"Extraction warning: body missing on {urls[1]}"]
-    # one line per field, alphabetical; at most 20 URLs named, the count exact
-    assert messages[22:] == [
+    # one line per warning, by name; at most 20 URLs named, the count exact
+    assert messages[23:] == [
         f"Layout check: body missing on 21 article(s), e.g. {' '.join(urls[1:21])}",
         f"Layout check: published_at missing on 1 article(s), e.g. {urls[0]}",
+        f"Layout check: published_at disagrees with metadata on 1 article(s), e.g. {URL}",
         f"Layout check: title missing on 1 article(s), e.g. {urls[0]}",
     ]
 
