@@ -168,6 +168,10 @@ class FixtureCrawl:
         return self.site.base_url
 
 
+#: fixture crawls run side by side (tests/test_fixture_crawls.py)
+FIXTURE_CRAWLS_AT_ONCE = 4
+
+
 @pytest.fixture(scope="session")
 def fixture_crawls(tmp_path_factory) -> dict[str, FixtureCrawl]:
     """Every fixture folder with routes.json and expected.json records, crawled once per
@@ -188,6 +192,8 @@ def fixture_crawls(tmp_path_factory) -> dict[str, FixtureCrawl]:
                                  *with_base(case.args, site.base_url)], output)
             return FixtureCrawl(case, site, list(site.requests), result)
 
-        with ThreadPoolExecutor(max_workers=max(1, len(cases))) as pool:
+        # a few at a time: a fixture crawl is mostly CPU (Scrapy starting up), so more at
+        # once only contend for a small machine's cores (and its timeouts)
+        with ThreadPoolExecutor(max_workers=FIXTURE_CRAWLS_AT_ONCE) as pool:
             done = dict(zip([c.name for c in cases], pool.map(crawl, cases)))
         yield done
