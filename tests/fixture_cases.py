@@ -13,19 +13,35 @@ Every folder under ``tests/fixtures/`` that holds an ``expected.json`` is a case
         "900101": {"title": "...", "canonical_url": "{base}/news/..."}   # each with the fields given
       },
       "report": {"new": 3},            # fields of the crawl report JSON, compared exactly
+      "stats": {                       # the report's final stats (its "stats" object), compared
+        "newsbot/items_written": 3,    # exactly; null: the stat must be absent (never counted)
+        "newsbot/items_duplicate": null
+      },
+      "requests": ["/robots.txt", "/news/..."],  # every request target the site saw, each as
+                                       # often as listed, nothing else (order free)
       "requested": ["/news/..."],      # request targets the site must have seen
       "not_requested": ["/news/..."],  # ... and must not have seen
-      "log": ["Layout check: ..."],    # lines the crawl's log must contain
+      "request_order": ["/list?page=1", "/list?page=2"],  # these targets, each once, in this order
+      "log": ["Layout check: ..."],    # text the crawl's log must contain
+      "log_lines": {                   # every log line holding the key, from the key to the
+        "Layout check: ": ["Layout check: title missing on 1 article(s), e.g. {base}/..."]
+      },                               # line's end: exactly these (order free)
       "pages": [                       # page objects alone, in-process, no crawl:
         {"file": "view_900101.html", "url": "https://www.idomin.com/news/articleView.html?idxno=900101",
-         "headers": {"Content-Type": "text/html; charset=euc-kr"},
+         "headers": {"Content-Type": "text/html; charset=euc-kr"},   # default text/html, no charset
+         "encoding": "cp949",          # optional: the encoding the response settles on
+         "not_an_article": null,       # what page.not_an_article() says (default null: an article)
          "expected": {"title": "..."}}  # fields of the normalized record
       ]
     }
 
-A folder with ``routes.json`` is also crawled end to end (:mod:`tests.test_fixture_crawls`,
-``records``/``report``/``requested``/``log``); its ``pages`` (and those of a folder without
-routes, e.g. a skin seen on no outlet of ours) run through the spider's page object and
+A folder with ``routes.json`` is also crawled end to end (:mod:`tests.test_fixture_crawls`:
+``records``, ``report``, ``stats``, the request and log keys; plus, for every crawl, what
+any crawl must give: records in the schema's key order, each pointing at its WARC response
+record, WARC digests that check, a latest view holding the records, files named after the
+site and time only);
+its ``pages`` (and those of a folder without routes, e.g. a skin seen on no outlet of
+ours, or a page cut down to one edge case) run through the spider's page object and
 normalization (:mod:`tests.test_fixture_pages`).  ``{base}`` in any expected string is
 the local site's base URL (in ``args`` too).
 """
@@ -38,6 +54,9 @@ from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
+#: keys a page case may have
+PAGE_KEYS = {"file", "url", "headers", "encoding", "not_an_article", "expected"}
+
 
 @dataclass
 class FixtureCase:
@@ -47,9 +66,13 @@ class FixtureCase:
     exit_status: int = 0
     records: dict[str, dict] | None = None
     report: dict = field(default_factory=dict)
+    stats: dict = field(default_factory=dict)
+    requests: list[str] | None = None
     requested: list[str] = field(default_factory=list)
     not_requested: list[str] = field(default_factory=list)
+    request_order: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
+    log_lines: dict[str, list[str]] = field(default_factory=dict)
     pages: list[dict] = field(default_factory=list)
 
     @property
@@ -72,6 +95,10 @@ def load_case(folder: Path) -> FixtureCase:
     unknown = set(spec) - (set(FixtureCase.__dataclass_fields__) - {"folder"})
     if unknown:
         raise ValueError(f"{folder / 'expected.json'}: unknown keys {sorted(unknown)}")
+    for page in spec.get("pages", []):
+        if set(page) - PAGE_KEYS or not {"file", "url", "expected"} <= set(page):
+            raise ValueError(f"{folder / 'expected.json'}: page {page.get('file')!r} needs file, url, expected "
+                             f"and has only keys of {sorted(PAGE_KEYS)}")
     return FixtureCase(folder=folder, spider=spec.pop("spider", folder.name), **spec)
 
 
@@ -88,3 +115,8 @@ def with_base(value, base: str):
     if isinstance(value, dict):
         return {k: with_base(v, base) for k, v in value.items()}
     return value
+
+
+def log_lines(log: str, key: str) -> list[str]:
+    """Every line of ``log`` holding ``key``, from ``key`` to the line's end, sorted."""
+    return sorted(line[line.index(key):].rstrip() for line in log.splitlines() if key in line)

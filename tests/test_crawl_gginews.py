@@ -1,113 +1,63 @@
-"""gginews end to end: real scrapy crawl -> local fixture site -> JSON Lines + WARC."""
+"""gginews beyond its fixture crawl (tests/fixtures/gginews/expected.json: records, report,
+requests, WARC pointers and digests): a second run on the same output, and the spider's
+``-a urls`` / ``-a start_urls`` arguments."""
 
-import subprocess
-import sys
+import asyncio
+import shutil
 
-from warcio.archiveiterator import ArchiveIterator
+from scrapy.http import HtmlResponse
 
-EXPECTED_IDS = ["71401", "71402", "71403", "71404", "71405"]
+from newsbot.spiders.registry import GginewsSpider
 
-
-def test_crawl_writes_each_article_once_with_exact_fields(gginews_site, crawl):
-    result = crawl("gginews", "-a", f"base_url={gginews_site.base_url}")
-    assert result.returncode == 0, result.stderr[-3000:]
-    records = result.records("gginews")
-    assert sorted(r["article_id"] for r in records) == EXPECTED_IDS  # none missing, none twice
-
-    by_id = {r["article_id"]: r for r in records}
-    first = by_id["71401"]
-    base = gginews_site.base_url
-    assert first["site"] == "gginews"
-    assert first["id"] == "gginews:71401"
-    assert first["content_digest"].startswith("sha256:") and len(first["content_digest"]) == 71
-    assert first["canonical_url"] == f"{base}/news/view.php?idx=71401"
-    assert first["url"] == f"{base}/news/view.php?idx=71401&mcode=m11"
-    assert first["title"] == "하남시, 청렴 실천 다짐대회 열어…부서별 실천과제 공유"
-    assert first["subtitle"] is None
-    assert first["author"] == "김하늘"
-    assert first["published_at"] == "2024-08-06T07:38:57+09:00"
-    assert first["published_at_raw"] == "기사등록 2024-08-06 07:38:57"
-    assert first["modified_at"] == "2024-08-06T10:02:11+09:00"
-    assert first["body"] == (
-        "하남시가 시청 대회의실에서 ‘청렴 실천 다짐대회’를 열고 부서별 청렴 실천과제를 공유했다고 6일 밝혔다.\n"
-        "이날 행사에는 시장과 부시장, 국·소장 등 간부 공무원 40여 명이 참석했으며,\n"
-        "참석자들은 부패 취약분야 점검 결과를 함께 살펴봤다.\n"
-        "시 관계자는 \"작은 관행부터 바로잡아 시민이 신뢰하는 행정을 만들겠다\"고 말했다."
-    )
-    assert first["captions"] == ["하남시 간부 공무원들이 청렴 실천 다짐문을 낭독하고 있다."]
-    assert first["images"] == [f"{base}/data/news/2024/08/06/71401_1.jpg"]
-    assert first["section"] == "m11"
-    assert first["extraction_warnings"] == []
-
-    assert by_id["71402"]["author"] is None and by_id["71402"]["modified_at"] is None
-    assert by_id["71403"]["body"].splitlines() == [
-        "이천시는 시민과 전문가 7명으로 구성된 청렴 외부 자문단을 위촉했다고 4일 밝혔다.",
-        "자문단은 계약과 인허가 등 부패 취약분야의 업무 절차를 점검하고 개선안을 제시한다.",
-    ]
-    assert by_id["71403"]["images"] == []
-    assert by_id["71404"]["subtitle"] == "공직자 누구나 온라인으로 위반 여부 확인"
-    # layout drift is kept, flagged and counted, not dropped
-    assert by_id["71405"]["body"] == "" and by_id["71405"]["extraction_warnings"] == ["body"]
-    stats = result.stats()
-    assert stats["newsbot/items_written"] == 5
-    # 71401 is linked twice under two spellings: one canonical URL, so it is requested once
-    assert stats["newsbot/article_requests/new"] == 5
-    assert "newsbot/items_duplicate" not in stats
-    assert stats["newsbot/extraction_warnings/body"] == 1
-    assert "Extraction warning: body missing on" in result.stderr
-    assert f"{base}/news/view.php?idx=71405" in result.stderr
+from .conftest import FIXTURES, run_scrapy
+from .inprocess import built_crawler
 
 
-def test_json_records_point_at_their_warc_response_record(gginews_site, crawl):
-    result = crawl("gginews", "-a", f"base_url={gginews_site.base_url}")
-    assert result.returncode == 0, result.stderr[-3000:]
-    (warc,) = result.warcs("gginews")
-    responses = {}
-    with warc.open("rb") as fh:
-        for record in ArchiveIterator(fh):
-            if record.rec_type == "response":
-                responses[record.rec_headers.get_header("WARC-Record-ID")] = record.rec_headers.get_header(
-                    "WARC-Target-URI"
-                )
-    for record in result.records("gginews"):
-        assert record["warc_filename"] == warc.name
-        assert responses[record["warc_record_id"]] == record["url"]
-
-
-def test_second_run_records_nothing_new(gginews_site, crawl, tmp_path):
-    out = tmp_path / "shared-output"
-    first = crawl("gginews", "-a", f"base_url={gginews_site.base_url}", output_dir=out)
-    second = crawl("gginews", "-a", f"base_url={gginews_site.base_url}", output_dir=out)
-    assert first.returncode == second.returncode == 0
-    assert len(first.records("gginews")) == 5  # both runs' files together
+def test_second_run_records_nothing_new(fixture_crawls, tmp_path):
+    first = fixture_crawls["gginews"]  # the session's crawl of the fixture; its site still serves
+    out = tmp_path / "output"
+    shutil.copytree(first.result.output_dir, out)
+    second = run_scrapy(["crawl", "gginews", "-a", f"base_url={first.base}"], out)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert len(second.records("gginews")) == 5  # both runs' files together
+    stats = second.stats()
     # incremental: recorded articles are not requested again (newsbot/spiders/walk.py)
-    assert "newsbot/article_requests/new" not in second.stats()
+    assert "newsbot/article_requests/new" not in stats
     # page 1 holds nothing new, page 2 is the overlap (71401 again, 71404, 71405), then it stops
-    assert second.stats()["newsbot/skipped_already_recorded"] == 6
-    assert second.stats()["newsbot/list_pages"] == 2
+    assert stats["newsbot/skipped_already_recorded"] == 6
+    assert stats["newsbot/list_pages"] == 2
 
 
-def test_urls_argument_fetches_exactly_those_articles(gginews_site, crawl):
-    base = gginews_site.base_url
-    result = crawl("gginews", "-a", f"base_url={base}",
-                   "-a", f"urls={base}/news/view.php?idx=71402,{base}/news/view.php?idx=71404")
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert sorted(r["article_id"] for r in result.records("gginews")) == ["71402", "71404"]
-    assert not any("list.php" in target for target in gginews_site.requests)
+async def _collect(requests):
+    return [request async for request in requests]
 
 
-def test_start_urls_argument_begins_listing_there(gginews_site, crawl):
-    result = crawl("gginews", "-a", f"base_url={gginews_site.base_url}",
-                   "-a", f"start_urls={gginews_site.url('/news/list.php?page=2')}")
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert sorted(r["article_id"] for r in result.records("gginews")) == ["71401", "71404", "71405"]
+def test_urls_argument_starts_with_exactly_those_articles_and_no_list(tmp_path):
+    base = "http://127.0.0.1:8000"
+    urls = [f"{base}/news/view.php?idx=71402", f"{base}/news/view.php?idx=71404"]
+    with built_crawler(GginewsSpider, tmp_path, base_url=base, urls=",".join(urls)) as crawler:
+        spider = crawler.spider
+        started = asyncio.run(_collect(spider.start()))
+    # article requests only: an article's callback yields its record, never a request
+    assert [(r.url, r.callback) for r in started] == [(url, spider.parse_article) for url in urls]
 
 
-def test_warcio_check_passes(gginews_site, crawl):
-    result = crawl("gginews", "-a", f"base_url={gginews_site.base_url}")
-    (warc,) = result.warcs("gginews")
-    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(warc)],
-                           capture_output=True, text=True)
-    assert check.returncode == 0, check.stdout + check.stderr
-    assert "digest pass" in check.stdout
-    assert "digest fail" not in check.stdout
+def test_start_urls_argument_begins_listing_there(tmp_path):
+    base = "http://127.0.0.1:8000"
+    page2 = f"{base}/news/list.php?page=2"
+    with built_crawler(GginewsSpider, tmp_path, base_url=base, start_urls=page2) as crawler:
+        spider = crawler.spider
+        (start,) = asyncio.run(_collect(spider.start()))
+        assert (start.url, start.callback) == (page2, spider.parse_list)
+        listed = list(spider.parse_list(HtmlResponse(page2, body=(FIXTURES / "gginews" / "list_2.html").read_bytes(),
+                                                     request=start)))
+        page3 = listed[-1]
+        end = list(spider.parse_list(HtmlResponse(page3.url, body=(FIXTURES / "gginews" / "list_3.html").read_bytes(),
+                                                  request=page3)))
+    assert [(r.url, r.callback) for r in listed] == [
+        (f"{base}/news/view.php?idx=71404&mcode=m11", spider.parse_article),
+        (f"{base}/news/view.php?mcode=m11&idx=71401&utm_source=naver", spider.parse_article),
+        (f"{base}/news/view.php?idx=71405", spider.parse_article),
+        (f"{base}/news/list.php?page=3", spider.parse_list),
+    ]
+    assert end == []  # the empty page 3 ends the walk

@@ -16,17 +16,16 @@ SPIDERS = SpiderLoader.from_settings(get_project_settings())
 PAGES = [(case, page) for case in fixture_cases() for page in case.pages]
 
 
-def extract(spidercls, page: dict, body: bytes) -> dict:
-    headers = page.get("headers") or {"Content-Type": "text/html"}
-    response = HtmlResponse(page["url"], body=body, headers=headers)
-    article = spidercls.article_page(response.url, response.selector)
-    return normalize_article(article.to_dict())
-
-
 @pytest.mark.parametrize(("case", "page"), PAGES, ids=[f"{c.name}/{p['file']}" for c, p in PAGES])
 def test_fixture_page(case, page):
     spidercls = SPIDERS.load(case.spider)
-    record = extract(spidercls, page, (case.folder / page["file"]).read_bytes())
+    headers = page.get("headers") or {"Content-Type": "text/html"}
+    response = HtmlResponse(page["url"], body=(case.folder / page["file"]).read_bytes(), headers=headers)
+    if "encoding" in page:
+        assert response.encoding == page["encoding"]
+    article = spidercls.article_page(response.url, response.selector)
+    assert article.not_an_article() == page.get("not_an_article")
+    record = normalize_article(article.to_dict())
     assert {field: record.get(field) for field in page["expected"]} == page["expected"]
 
 

@@ -1,6 +1,7 @@
-"""Nothing listens, nothing escapes: a crawl opens no listening socket, connects to nothing
-but the site it crawls (no Public Suffix List download), and names its files after the
-spider and the time only."""
+"""Nothing listens, nothing escapes: a crawl opens no listening socket and connects to
+nothing but the site it crawls (no Public Suffix List download).  That it names its files
+after the spider and the time only, whatever a page says, is checked on every fixture crawl
+(tests/test_fixture_crawls.py, tests/fixtures/hostile_names/)."""
 
 from __future__ import annotations
 
@@ -121,31 +122,6 @@ def test_the_watch_sees_a_listening_socket_when_there_is_one(tmp_path):
         )
     assert status == 0, stderr[-3000:]
     assert len(listening) == 1
-
-
-def test_output_names_come_from_spider_and_time_only(tmp_path):
-    """A page whose title and URL try path tricks still yields files named <site>-<UTC>-<serial>."""
-    hostile = F.article_html(90091, "../../etc/passwd; rm -rf / $(whoami)", ["본문"])
-    routes = {
-        "/news/list.php": Route(body=F.list_html(["/news/view.php?idx=90091&name=../../x.jsonl"])),
-        "/news/list.php?page=2": Route(body=F.list_html([])),
-        "/news/view.php?idx=90091": Route(body=hostile),
-    }
-    out = tmp_path / "out"
-    with LocalSite(routes) as site:
-        from tests.conftest import run_scrapy
-
-        result = run_scrapy(["crawl", "gginews", "-a", f"base_url={site.base_url}"], out)
-    assert result.returncode == 0, result.stderr[-3000:]
-    stamp = r"\d{8}T\d{6}Z-\d{5}"
-    names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert names, names
-    for name in names:
-        assert name.startswith("gginews/"), name
-        leaf = name.rsplit("/", 1)[1]
-        assert re.fullmatch(rf"gginews-{stamp}\.[a-z.]+|[a-z_]+\.(sqlite3|jsonl|json|lock)(-wal|-shm)?", leaf), name
-    assert [r["title"] for r in result.records("gginews")] == ["../../etc/passwd; rm -rf / $(whoami)"]
-    assert all(p.resolve().is_relative_to(out.resolve()) for p in out.rglob("*"))
 
 
 def test_a_real_outlet_url_is_refused_by_the_test_network_guard(crawl):

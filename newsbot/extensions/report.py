@@ -4,7 +4,8 @@ and the exit status a scheduler sees.
 At the end of every run (``spider_closed``) the report is logged as a short human
 summary and written to ``OUTPUT_DIR/<site>/reports/<site>-<UTC>-<serial>.json``.  Every
 number comes from the crawl's stats (``newsbot/*`` and Scrapy's own), so the report says
-what the components counted, nothing estimated.
+what the components counted, nothing estimated; the JSON carries those stats whole too
+(``stats``: every stat by name, times as ISO 8601), so no one parses the log for a count.
 
 A scheduled run's only voice is its exit status, so the report asks for a failing one
 (:func:`newsbot.exitcodes.request_exit_status`) when a human must look:
@@ -93,6 +94,26 @@ def _prefixed(stats: dict, prefix: str) -> dict:
 
 def _seconds(start, end) -> float:
     return max((end - start).total_seconds(), 0.0) if start and end else 0.0
+
+
+def _json_value(value):
+    """A stats value as JSON: times as ISO 8601, containers item by item, anything else as text."""
+    from datetime import datetime
+
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_json_value(v) for v in value]
+    return str(value)
+
+
+def stats_snapshot(stats: dict) -> dict:
+    """Every stat of the crawl (``newsbot/*`` and Scrapy's own), by name, as JSON values."""
+    return {name: _json_value(value) for name, value in sorted(stats.items())}
 
 
 class CrawlReport:
@@ -439,6 +460,8 @@ class CrawlReport:
         report = self.report = self.build(spider, reason)
         self.judge(report)
         self.collect_problems(report)
+        # Last, so the problems and exit status judged above are in it too.
+        report["stats"] = stats_snapshot(self.stats.get_stats())
         try:
             self.write(report)
         except OSError as exc:  # a full disk must not hide the summary, nor leave the exit status 0
