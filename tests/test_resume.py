@@ -22,7 +22,7 @@ ARTICLES = 300
 def backfill_command(server, site, out, jobdir):
     cmd = [sys.executable, "-m", "scrapy", "crawl", SITE, "-a", f"base_url={server.base_url}",
            "-a", f"since={site.published(site.first_idx).date()}",
-           "-s", f"OUTPUT_DIR={out}", "-s", f"JOBDIR={jobdir}", "-s", "NEWSBOT_PROGRESS_INTERVAL=1",
+           "-s", f"OUTPUT_DIR={out}", "-s", f"JOBDIR={jobdir}", "-s", "LOGSTATS_INTERVAL=1",
            # more than production's 2 per host: the loopback site is ours, and the test stays short
            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
     for name, value in TEST_SETTINGS.items():

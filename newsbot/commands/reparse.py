@@ -42,7 +42,8 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from newsbot import exitcodes
-from newsbot.commands.crawl import check_output_dir, fail_usage
+from newsbot.commands.crawl import (check_output_dir, fail_usage, own_usage_errors, prepare_log_file,
+                                    refuse_stray_options)
 from newsbot.exitcodes import EXIT_STATUS_STAT
 from newsbot.reparse import article_urls, configure_replay
 from newsbot.reparse.shards import (Interrupted, ShardAssignment, ShardProcesses, default_processes,
@@ -64,12 +65,14 @@ class Command(BaseRunSpiderCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        own_usage_errors(parser)   # every usage error: one newsbot: error: line, exit 2
         parser.add_argument("--processes", type=int, metavar="N",
                             help="re-parse in N processes, each a shard of the articles "
                                  "(default: one per usable CPU, at most one per 200 articles)")
 
     def process_options(self, args: list[str], opts) -> None:
         super().process_options(args, opts)
+        prepare_log_file(self.settings)   # before Scrapy opens it
         if opts.processes is not None and opts.processes < 1:
             raise UsageError("--processes must be 1 or more")
         feeds = bool(self.settings.getdict("FEEDS"))
@@ -98,6 +101,7 @@ class Command(BaseRunSpiderCommand):
 
     def preflight(self, args: list[str]):
         """What can be checked before any process starts or anything is written; the spider class."""
+        refuse_stray_options(args)
         if len(args) < 2:
             raise UsageError("usage: scrapy reparse <spider> <warc file or folder> [...]")
         spiders = get_spider_loader(self.settings)

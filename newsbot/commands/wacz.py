@@ -54,7 +54,7 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from newsbot.commands.crawl import fail_usage
+from newsbot.commands.crawl import fail_usage, own_usage_errors, refuse_stray_options
 from newsbot.output import create_unique, site_dir
 from newsbot.warc import cdxj_path
 
@@ -314,6 +314,7 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        own_usage_errors(parser)   # every usage error: one newsbot: error: line, exit 2
         parser.add_argument("--run", metavar="REPORT_OR_STAMP",
                             help="only one crawl run: its report (path or name in reports/) or a UTC "
                                  "stamp of one of its files, e.g. 20261122T014351Z")
@@ -334,6 +335,7 @@ class Command(ScrapyCommand):
 
     def preflight(self, args: list[str], opts) -> tuple[str, list[WarcFile], Path | None]:
         """Everything checked before anything is written: the site, the selection, the target."""
+        refuse_stray_options(args)
         if len(args) != 1:
             raise UsageError("usage: scrapy wacz <site> [--run REPORT_OR_STAMP] [--since YYYY-MM-DD] "
                              "[--until YYYY-MM-DD] [-o FILE.wacz]")

@@ -32,6 +32,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
+from newsbot.extensions.progress import ARTICLE_PAGES_STAT, LIST_PAGE_STAT, saw_date
 from newsbot.extract.base import ArticlePage
 from newsbot.items import ArticleItem
 from newsbot.spiders.walk import ListEntry, ListWalk, PagePlan, backfill_range, parse_list_date
@@ -233,6 +234,11 @@ class NewsSpider(scrapy.Spider):
         entries = self.list_entries(response)
         stats = self.crawler.stats
         stats.inc_value("newsbot/list_pages")
+        # Where the walk is, for the progress line (newsbot/extensions/progress.py)
+        stats.set_value(LIST_PAGE_STAT, response.url)
+        stats.set_value("newsbot/walk/list_page_number", self.list_page_number(response.url))
+        for entry in entries:
+            saw_date(stats, entry.day)
         if not entries:
             # The end of the archive, or a list layout this spider no longer understands.
             self.crawler.stats.inc_value("newsbot/list_pages_without_articles")
@@ -254,6 +260,7 @@ class NewsSpider(scrapy.Spider):
 
     # -- articles ------------------------------------------------------------
     def parse_article(self, response: Response):
+        self.crawler.stats.inc_value(ARTICLE_PAGES_STAT)
         page = self.article_page(response.url, response.selector)
         reason = page.not_an_article()
         if reason:
