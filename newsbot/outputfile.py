@@ -218,7 +218,12 @@ def adopt_unfinished(directory: Path, suffix: str, kind: str, repair: Repair,
                 logger.warning("Unfinished file %s left alone: %s exists already", path, final.name)
                 continue
             size = os.fstat(fd).st_size
-            records = repair(fd, path) if size else 0
+            try:
+                records = repair(fd, path) if size else 0
+            except Exception as exc:  # a file no reader understands: left for a person, named once
+                logger.error("Unfinished file %s left as it is: it could not be read back (%s: %s)",
+                             path, type(exc).__name__, exc)
+                continue
             kept = os.fstat(fd).st_size
             if not records:
                 os.unlink(path)

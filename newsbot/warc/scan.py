@@ -51,6 +51,11 @@ def log_damage(damage: ArchiveDamage) -> None:
     logger.error("%s", damage)
 
 
+def is_gzipped(path: Path) -> bool:
+    """``.warc.gz``, also while still written as ``.warc.gz.open`` (newsbot.outputfile)."""
+    return path.name.removesuffix(".open").endswith(".gz")
+
+
 def warc_paths(locations: str | Path | Iterable[str | Path]) -> list[Path]:
     if isinstance(locations, (str, Path)):
         locations = [locations]
@@ -197,7 +202,7 @@ def _iter_plain_file(path: Path, on_damage: Callable[[ArchiveDamage], None]):
 def iter_records(locations, on_damage: Callable[[ArchiveDamage], None] = log_damage):
     """(path, offset, length, record, payload bytes) for every readable record."""
     for path in warc_paths(locations):
-        reader = _iter_gzip_file if path.name.endswith(".gz") else _iter_plain_file
+        reader = _iter_gzip_file if is_gzipped(path) else _iter_plain_file
         for offset, length, (record, payload) in reader(path, on_damage):
             yield path, offset, length, record, payload
 
@@ -206,7 +211,7 @@ def iter_record_headers(locations, on_damage: Callable[[ArchiveDamage], None] = 
     """(path, offset, length, WARC headers as by :func:`_member_headers`) for every readable
     record: what an index needs, read faster than :func:`iter_records`, same damage handling."""
     for path in warc_paths(locations):
-        if path.name.endswith(".gz"):
+        if is_gzipped(path):
             for offset, length, headers in _iter_gzip_file(path, on_damage, _member_headers):
                 yield path, offset, length, headers
         else:
