@@ -28,7 +28,7 @@ from tests.conftest import run_scrapy
     (["merge", "gginews", "/no/such/output"], "no gginews/ output in: /no/such/output"),
     (["merge", "gginews", "--bogus"], "unknown option(s): --bogus (-h lists the options)"),
     (["wacz", "gginews", "--since", "yesterday"], None),   # the site has no folder: checked first
-    (["wacz"], "usage: scrapy wacz <site> [--run REPORT_OR_STAMP] [--since YYYY-MM-DD] [--until YYYY-MM-DD] "
+    (["wacz"], "usage: scrapy wacz <site> [--run RUN] [--since YYYY-MM-DD] [--until YYYY-MM-DD] "
                "[-o FILE.wacz]"),
     (["changes", "gginews", "--max-files", "0"], None),
     (["changes", "gginews", "--stream", "everything"], "argument --stream: invalid choice: 'everything' "
