@@ -95,7 +95,8 @@ class Command(ScrapyCrawlCommand):
             self.preflight(args[0])
             # A spider's or add-on's update_settings may refuse the settings (a missing
             # Chromium for browser pages: newsbot/browser.py): still before anything is written.
-            crawler = self._create_crawler(args[0])
+            # (CrawlerProcess.create_crawler: public in every Scrapy newsbot supports.)
+            crawler = self.crawler_process.create_crawler(args[0])
         except UsageError as exc:
             return self.usage_failed(str(exc))
         self._usage_error: str | None = None

@@ -158,7 +158,7 @@ class Command(BaseRunSpiderCommand):
             index.close()
             configure_replay(self.settings, locations, spidercls, index_file=index_file)
 
-        crawler = self._create_crawler(site)
+        crawler = self.crawler_process.create_crawler(site)   # public in every Scrapy newsbot supports
 
         def count_damage(spider):
             if damaged:
