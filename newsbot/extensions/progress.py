@@ -49,15 +49,11 @@ def saw_date(stats, day: date | str | None) -> None:
 
 
 def queued_requests(crawler) -> tuple[int | None, int]:
-    """(requests waiting in the scheduler, requests in the downloader).  Scrapy 2.19 has
-    ``engine.scheduler``; before it the scheduler was only reachable through the engine's
-    slot (``slot``, later ``_slot``), which is read here and nowhere else."""
+    """(requests waiting in the scheduler, requests in the downloader): ``engine.scheduler``
+    (public since Scrapy 2.19, newsbot's floor) and the downloader's ``active`` set."""
     engine = crawler.engine
-    in_flight = len(getattr(engine.downloader, "active", ()) or ())
-    scheduler = getattr(engine, "scheduler", None)
-    if scheduler is None:
-        slot = getattr(engine, "_slot", None) or getattr(engine, "slot", None)
-        scheduler = getattr(slot, "scheduler", None)
+    in_flight = len(engine.downloader.active)
+    scheduler = engine.scheduler
     try:
         return (len(scheduler) if scheduler is not None else None), in_flight
     except (TypeError, NotImplementedError):   # a scheduler that cannot count its queue
