@@ -73,7 +73,7 @@ def run_child(mode: str, base_url: str, output_dir: str, concurrency: int, resul
         if mode == "fetch":
             spider_args["fetch_only"] = "1"
     else:
-        from newsbot.spiders.gginews import GginewsSpider
+        from newsbot.spiders.registry import GginewsSpider
 
         settings = get_project_settings()
         settings.setdict({**_common_settings(concurrency), "OUTPUT_DIR": output_dir, **(overrides or {})},

@@ -199,13 +199,26 @@ async def serve(articles: int, host: str = "127.0.0.1", port: int = 0) -> None:
         await server.serve_forever()
 
 
+async def serve_many(sites: int, articles: int, host: str = "127.0.0.1") -> None:
+    """``sites`` outlets of ``articles`` each, one port apiece (an outlet per host:port, as
+    many outlets would be for ``scrapy crawlall``: benchmarks/crawlall_memory.py)."""
+    servers = [await asyncio.start_server(lambda r, w: _serve_connection(r, w, articles), host, 0, backlog=256)
+               for _ in range(sites)]
+    print("PORTS " + ",".join(str(s.sockets[0].getsockname()[1]) for s in servers), flush=True)
+    await asyncio.gather(*(s.serve_forever() for s in servers))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--sites", type=int, default=0, help="serve this many outlets, one port each (prints PORTS a,b,...)")
     args = parser.parse_args()
     try:
-        asyncio.run(serve(args.articles, port=args.port))
+        if args.sites:
+            asyncio.run(serve_many(args.sites, args.articles))
+        else:
+            asyncio.run(serve(args.articles, port=args.port))
     except KeyboardInterrupt:
         sys.exit(0)
 

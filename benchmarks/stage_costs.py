@@ -34,7 +34,7 @@ from scrapy.utils.misc import load_object  # noqa: E402
 from scrapy.utils.reactor import install_reactor  # noqa: E402
 from scrapy.utils.test import get_crawler  # noqa: E402
 
-from newsbot.spiders.gginews import GginewsSpider  # noqa: E402
+from newsbot.spiders.registry import GginewsSpider  # noqa: E402
 from newsbot.warc.capture import WarcCaptureMiddleware  # noqa: E402
 from newsbot.warc.metadata import WarcMetadataMiddleware  # noqa: E402
 

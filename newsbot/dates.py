@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 KST = timezone(timedelta(hours=9), "KST")
 
@@ -43,7 +44,22 @@ def parse_kst(text: str | None, *, now: datetime | None = None) -> datetime:
     A date without a time is taken as midnight.  Raises :class:`DateParseError`
     for empty text, a date without a year, or impossible values (month 13 ...).
     ``now`` bounds two-digit years (``21-07-17`` is 2021, never 2121).
+
+    Without ``now``, results are cached per text (a few hundred): extraction checks a date
+    is plausible and normalization then reads the same text again (docs/performance.md).
     """
+    if now is None and isinstance(text, str):
+        return _parse_kst_cached(text)
+    return _parse_kst(text, now)
+
+
+@lru_cache(maxsize=256)
+def _parse_kst_cached(text: str) -> datetime:
+    # a failed parse raises and is not cached: it is parsed (and fails) again when asked
+    return _parse_kst(text, None)
+
+
+def _parse_kst(text: str | None, now: datetime | None) -> datetime:
     if text is None or not text.strip():
         raise DateParseError("empty date text")
     raw = " ".join(text.split())

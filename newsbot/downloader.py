@@ -7,6 +7,12 @@ the loop stops after one request, so nothing goes wrong; with no delay (AutoThro
 of the slot at once: ten requests to one small outlet where ``CONCURRENT_REQUESTS_PER_DOMAIN``
 says two.  Marking the request before scheduling it closes that gap; ``_download`` adds
 the same request to the same set again (a no-op) and removes it when done, as before.
+
+Private API, on purpose and in this one place: Scrapy offers no public hook into a slot's
+admission loop (the nearest upstream report, scrapy/scrapy#6476, is about bursts with
+``DOWNLOAD_DELAY=0``).  ``tests/test_private_apis.py`` fails, naming this file, on a Scrapy
+whose ``Downloader._process_queue`` differs from the one this copies;
+``tests/test_politeness.py`` checks the behaviour itself.
 """
 
 from __future__ import annotations

@@ -30,6 +30,9 @@ NOTHING_RECORDED = 8
 LOCKED = 9
 #: the state store could not be opened (corrupt, unreadable, locked): nothing was crawled
 STATE_UNUSABLE = 10
+#: ``scrapy crawlall``: at least one outlet's crawl ended with a non-zero status (or never
+#: started); its combined report names each one with its own status and cause
+SOME_OUTLETS_FAILED = 11
 
 #: the stat components set to ask for a failing status (the highest wins)
 EXIT_STATUS_STAT = "newsbot/exit_status"

@@ -13,7 +13,7 @@ class ArticleItem(scrapy.Item):
     id = scrapy.Field()              # "<site>:<article_id>": stable across runs, re-parses, URL spellings
     content_digest = scrapy.Field()  # "sha256:..." of the article's content fields (see newsbot.identity)
     version = scrapy.Field()         # 1 for an article's first record, +1 when content_digest changes (state store)
-    schema_version = scrapy.Field()  # of newsbot/schema/article.schema.json, e.g. "1.0"
+    schema_version = scrapy.Field()  # of newsbot/schema/article.schema.json, e.g. "1.1"
     site = scrapy.Field()            # spider name, e.g. "gginews"
     url = scrapy.Field()             # URL as fetched (after redirects)
     canonical_url = scrapy.Field()   # see newsbot.urls.canonicalize_url
@@ -36,7 +36,8 @@ class ArticleItem(scrapy.Item):
     # provenance
     warc_filename = scrapy.Field()
     warc_record_id = scrapy.Field()
-    extraction_warnings = scrapy.Field()  # names of required fields that could not be extracted
+    extraction_warnings = scrapy.Field()  # missing required fields and extraction doubts (docs/records.md)
+    provenance = scrapy.Field()      # which extraction layer gave each field (newsbot.extract.layers)
     # enrichment (newsbot.pipelines.enrich): who the article is about, what it is about
     regions = scrapy.Field()         # governments named, resolved by newsbot.regions
     topics = scrapy.Field()          # keyword-rule topic tags with their matched terms (newsbot.topics)

@@ -2,7 +2,9 @@
 
 Shared by every CMS family and by re-parsing: text cleaned by :mod:`newsbot.text`,
 timestamps by :mod:`newsbot.dates`, and the list of required fields that came out
-empty, so a layout change is reported instead of written as blanks.
+empty, so a layout change is reported instead of written as blanks.  Extraction's own
+warnings (``published_at:disagrees_with_metadata``) come first, then the missing fields;
+``provenance`` is kept, ``null`` for a field cleaning left empty.
 """
 
 from __future__ import annotations
@@ -55,4 +57,8 @@ def normalize_article(raw: dict) -> dict:
         if not record.get(field) and field not in warnings:
             warnings.append(field)
     record["extraction_warnings"] = warnings
+    if raw.get("provenance") is not None:
+        # a field cleaning left empty (a body of furniture lines only) came from no layer
+        record["provenance"] = {field: (source if record.get(field) else None)
+                                for field, source in raw["provenance"].items()}
     return record

@@ -72,7 +72,7 @@ DOWNLOAD_HANDLERS = {
     "https": "newsbot.warc.handler.WireHTTP11DownloadHandler",
 }
 
-# -- pages that need a browser (newsbot/browser.py, docs/browser.md) ------------------
+# -- pages that need a browser (newsbot/browser/, docs/browser.md) ------------------
 # Off unless a spider opts in (browser_pages) or -s BROWSER_ENABLED=1; -s BROWSER_ENABLED=0
 # wins over a spider.  scrapy-playwright needs the asyncio reactor (Scrapy's default, said
 # here because plain and browser requests share it in one crawl).
@@ -87,7 +87,7 @@ DOWNLOADER_MIDDLEWARES = {
     # An article recorded while its request waited in the queue is not fetched (newsbot/state/middleware.py).
     "newsbot.state.middleware.SkipRecordedMiddleware": 50,
     # Browser requests: archives what the browser received and rendered (above the capture).
-    "newsbot.browser.BrowserMiddleware": 960,
+    "newsbot.browser.middleware.BrowserMiddleware": 960,
     # Next to the downloader: sees bodies before HttpCompressionMiddleware (590) decodes them.
     "newsbot.warc.capture.WarcCaptureMiddleware": 950,
     # Faults (newsbot/faults/downloader.py): loops before RedirectMiddleware (600), Retry-After
@@ -96,6 +96,12 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newsbot.faults.downloader.RetryAfterMiddleware": 550,
     "newsbot.faults.downloader.FaultMiddleware": 540,
+    # Requests and redirects stay on the outlet's origins: scheme, host and port (newsbot/offsite.py)
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "newsbot.offsite.OriginOffsiteMiddleware": 50,
+    # robots.txt by RFC 9309: one fetch; 4xx allows, 5xx/unreachable disallows the host (newsbot/faults/robots.py)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "newsbot.faults.robots.Rfc9309RobotsTxtMiddleware": 100,
 }
 
 SPIDER_MIDDLEWARES = {
@@ -163,6 +169,9 @@ NEWSBOT_EXPECT_ARTICLES = True    # exit 4 when list pages showed no article at 
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+
+# -- many outlets in one process (scrapy crawlall, docs/scheduling.md) ----------------
+CRAWLALL_CONCURRENT_OUTLETS = 8  # outlets crawled at once; the next starts as one finishes
 
 # -- past one machine (newsbot/distributed/, docs/cluster.md) -------------------------
 # The switch to a scrapy-redis cluster. From the environment too, so a password in the URL

@@ -3,6 +3,11 @@
 w3lib's ``canonicalize_url`` sorts the query and drops the fragment; on top of it we
 drop tracking parameters and normalize the host (lower case, no ``www.`` difference is
 *not* assumed: two hosts are two sites unless a spider says otherwise).
+
+Query values are never decoded: a value is bytes the server reads in its own charset
+(an EUC-KR ``sca`` category on a gnuboard board is ``%B0%E6%B1%E2``), so parameters are
+dropped on the raw query string, comparing only their decoded *names*, and w3lib, which
+keeps percent-encoded bytes as they are, does the rest.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import ClassVar
-from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url as _w3lib_canonicalize
 
@@ -34,10 +39,24 @@ def canonicalize_url(url: str, drop_params: frozenset[str] | set[str] = frozense
 @lru_cache(maxsize=4096)
 def _canonicalize(url: str, drop_params: frozenset[str]) -> str:
     parts = urlsplit(url.strip())
-    dropped = TRACKING_PARAMS | set(drop_params)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in dropped]
-    cleaned = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
+    query = drop_query_params(parts.query, TRACKING_PARAMS | drop_params)
+    cleaned = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, ""))
     return _w3lib_canonicalize(cleaned)
+
+
+def drop_query_params(query: str, names: frozenset[str]) -> str:
+    """``query`` without the parameters named in ``names`` (lower case), every other
+    ``name=value`` kept byte for byte.  parse_qsl/urlencode would decode each value as
+    UTF-8 and replace what does not decode (an EUC-KR value became ``%EF%BF%BD...``)."""
+    kept = []
+    for pair in query.split("&"):
+        if not pair:
+            continue
+        # the name decoded only to be compared (its bytes, if not UTF-8, match no name here)
+        if unquote_plus(pair.partition("=")[0]).lower() in names:
+            continue
+        kept.append(pair)
+    return "&".join(kept)
 
 
 def canonical_rule(spider) -> Callable[[str], str]:
@@ -48,8 +67,62 @@ def canonical_rule(spider) -> Callable[[str], str]:
 
 
 def is_http_url(url: str) -> bool:
-    parts = urlsplit(url)
+    """An absolute http(s) URL with a host name and, if any, a port that is a port number."""
+    try:
+        parts = urlsplit(url)
+        parts.port   # noqa: B018 -- raises ValueError for a port that is no number in 0-65535
+    except ValueError:   # also a malformed IPv6 address
+        return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> str | None:
+    """``scheme://host:port`` of an http(s) URL (the port always written), None for
+    anything else: what requests and redirects must share with the outlet."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}:{port or DEFAULT_PORTS[scheme]}"
+
+
+def on_origins(url: str, origins) -> bool:
+    """``url`` is on one of ``origins`` (as :func:`origin` writes them), without user-info.
+
+    The one allowance: ``https://host:443`` where ``http://host:80`` is allowed, the same
+    site over TLS (outlets move to https and redirect there; never the other way)."""
+    found = origin(url)
+    if found is None or has_credentials(url):
+        return False
+    if found in origins:
+        return True
+    host_port = found.removeprefix("https://")
+    return found.startswith("https://") and host_port.endswith(":443") \
+        and f"http://{host_port[:-len(':443')]}:80" in origins
+
+
+def has_credentials(url: str) -> bool:
+    """A URL with user-info (``user:password@``, or a user alone) before its host."""
+    return _USERINFO.match(url.strip()) is not None
+
+
+_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/?#@:]*)(?::[^/?#@]*)?@")
+
+
+def redact_credentials(url: str) -> str:
+    """``url`` with the password in its user-info replaced by ``***``, for messages: works on
+    strings no URL parser accepts (a bad port, a broken IPv6 address), as those are the
+    ones an error message must show."""
+    return _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@" if m.group(0).count(":") > 1
+                         else f"{m['scheme']}{m['user']}@", url, count=1)
 
 
 class ArticleUrls:

@@ -26,7 +26,7 @@ A folder with ``routes.json`` is also crawled end to end (:mod:`tests.test_fixtu
 ``records``/``report``/``requested``/``log``); its ``pages`` (and those of a folder without
 routes, e.g. a skin seen on no outlet of ours) run through the spider's page object and
 normalization (:mod:`tests.test_fixture_pages`).  ``{base}`` in any expected string is
-the local site's base URL.
+the local site's base URL (in ``args`` too).
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ def test_backfill_does_not_stop_at_pages_already_recorded(crawl, tmp_path):
 
 
 def test_nd_soft_backfill_starts_with_the_cms_date_filter():
-    from newsbot.spiders.kado import KadoSpider
+    from newsbot.spiders.registry import KadoSpider
 
     spider = KadoSpider(since="2023-01-01", until="2023-06-30", base_url="http://127.0.0.1:9")
     assert spider.list_start_urls() == [

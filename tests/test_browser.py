@@ -268,7 +268,8 @@ def test_two_hundred_rendered_pages_keep_the_browser_bounded(tmp_path):
                     "ROBOTSTXT_OBEY": "0", "LOG_LEVEL": "INFO",
                     # these pages run no script: "load" is enough, and keeps the test short
                     "BROWSER_WAIT_UNTIL": "load"}
-        cmd = [sys.executable, "-m", "scrapy", "crawl", "jsnews_rendered", "-a", f"urls={urls}"]
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "jsnews_rendered", "-a", f"base_url={site.base_url}",
+               "-a", f"urls={urls}"]
         for name, value in settings.items():
             cmd += ["-s", f"{name}={value}"]
         crawl = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

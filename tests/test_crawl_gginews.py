@@ -89,14 +89,16 @@ def test_second_run_records_nothing_new(gginews_site, crawl, tmp_path):
 
 def test_urls_argument_fetches_exactly_those_articles(gginews_site, crawl):
     base = gginews_site.base_url
-    result = crawl("gginews", "-a", f"urls={base}/news/view.php?idx=71402,{base}/news/view.php?idx=71404")
+    result = crawl("gginews", "-a", f"base_url={base}",
+                   "-a", f"urls={base}/news/view.php?idx=71402,{base}/news/view.php?idx=71404")
     assert result.returncode == 0, result.stderr[-3000:]
     assert sorted(r["article_id"] for r in result.records("gginews")) == ["71402", "71404"]
     assert not any("list.php" in target for target in gginews_site.requests)
 
 
 def test_start_urls_argument_begins_listing_there(gginews_site, crawl):
-    result = crawl("gginews", "-a", f"start_urls={gginews_site.url('/news/list.php?page=2')}")
+    result = crawl("gginews", "-a", f"base_url={gginews_site.base_url}",
+                   "-a", f"start_urls={gginews_site.url('/news/list.php?page=2')}")
     assert result.returncode == 0, result.stderr[-3000:]
     assert sorted(r["article_id"] for r in result.records("gginews")) == ["71401", "71404", "71405"]
 

@@ -22,8 +22,10 @@ def test_rows_per_outlet_and_a_digest_independent_of_timing():
     rows = {line[:14].strip(): int(line[14:20]) for line in first.splitlines()[1:-1]}
     # article pages each spider's fixture site serves (firstnews: posts 117 and 118, 118
     # again as wr_id=100, 115 by its short URL, and the deleted post's alert page twice)
-    assert rows == {"generated A": 5, "breaknews_gn": 3, "firstnews": 6, "gginews": 5,
-                    "idomin": 3, "newsstep": 3, "voicekorea": 3}
+    expected = {"generated A": 5, "breaknews_gn": 3, "firstnews": 6, "gginews": 5,
+                "idomin": 3, "newsstep": 3, "voicekorea": 3}
+    # (fixture outlets added later get rows of their own)
+    assert {name: rows.get(name) for name in expected} == expected
     digest = re.fullmatch(r"outputs sha256 ([0-9a-f]{64})", first.splitlines()[-1]).group(1)
     second = run("--rounds", "2", "--fixture-repeat", "2")
     assert second.splitlines()[-1] == f"outputs sha256 {digest}"

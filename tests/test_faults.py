@@ -243,7 +243,8 @@ def test_retry_after_beyond_the_cap_waits_only_the_cap(tmp_path, crawl):
     route, handler = F.fail_first(F.article_html(90080, "바쁜 서버", ["본문"]), failures=1, status=503,
                                   headers=[("Retry-After", "3600")])
     with LocalSite({view(90080): route}) as site:
-        result = crawl("gginews", "-a", f"urls={site.url(view(90080))}", settings={"RETRY_AFTER_MAX": "1"})
+        result = crawl("gginews", "-a", f"base_url={site.base_url}", "-a", f"urls={site.url(view(90080))}",
+                       settings={"RETRY_AFTER_MAX": "1"})
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(handler.times) == 2 and 0.95 <= handler.times[1] - handler.times[0] < 5
     assert result.stats()["newsbot/retry_after/seconds"] == 1.0

@@ -38,7 +38,8 @@ class Crawled:
 
 def crawl_case(case: FixtureCase, output_dir) -> Crawled:
     with LocalSite(load_routes(case.folder)) as site:
-        result = run_scrapy(["crawl", case.spider, "-a", f"base_url={site.base_url}", *case.args], output_dir)
+        result = run_scrapy(["crawl", case.spider, "-a", f"base_url={site.base_url}",
+                             *with_base(case.args, site.base_url)], output_dir)
         return Crawled(case, site.base_url, list(site.requests), result)
 
 

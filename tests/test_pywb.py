@@ -20,7 +20,7 @@ import pytest
 from parsel import Selector
 
 from newsbot.normalize import normalize_article
-from newsbot.spiders.gginews import GginewsSpider
+from newsbot.spiders.registry import GginewsSpider
 
 from .conftest import FIXTURES, REPO
 

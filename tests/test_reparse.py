@@ -187,7 +187,7 @@ def generated_archive(tmp_path_factory):
     site = GeneratedSite(GENERATED_ARTICLES, seed=5, per_page=20)
     with site.serve() as server:
         first = run_scrapy(["crawl", "gginews", "-a", f"base_url={server.base_url}"], out / "a")
-        second = run_scrapy(["crawl", "gginews", "-a",
+        second = run_scrapy(["crawl", "gginews", "-a", f"base_url={server.base_url}", "-a",
                              f"urls={server.base_url}/news/view.php?idx=1003"], out / "b")
     for result in (first, second):
         assert result.returncode == 0, result.stderr[-3000:]

@@ -37,7 +37,7 @@ def live(tmp_path_factory):
     out = tmp_path_factory.mktemp("live")
     with LocalSite(site_routes()) as site:
         urls = ",".join(site.url(ARTICLE.format(idx)) for idx in (71401, 71402, 71403, 71499, 71405))
-        result = run_scrapy(["crawl", "gginews", "-a", f"urls={urls}"], out)
+        result = run_scrapy(["crawl", "gginews", "-a", f"base_url={site.base_url}", "-a", f"urls={urls}"], out)
     assert result.returncode == 0, result.stderr[-3000:]
     stats = result.stats()
     assert stats["newsbot/faults/charset_mismatch"] == 1
@@ -81,7 +81,7 @@ def test_browser_middleware_leaves_only_where_no_request_can_need_it(browser_pag
     from scrapy.settings import Settings
 
     from newsbot.reparse import BROWSER_MIDDLEWARE, configure_replay
-    from newsbot.spiders.gginews import GginewsSpider
+    from newsbot.spiders.registry import GginewsSpider
 
     settings = Settings()
     settings.setmodule("newsbot.settings", priority="project")

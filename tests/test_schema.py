@@ -8,12 +8,12 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from newsbot.pipelines.jsonlines import RECORD_FIELDS
-from newsbot.schema import SCHEMA_VERSION, article_schema, record_errors, validate_record
+from newsbot.schema import SCHEMA_VERSION, SCHEMA_VERSIONS, article_schema, record_errors, validate_record
 
 REPO = Path(__file__).resolve().parent.parent
 
 GOOD = {
-    "schema_version": "1.0", "id": "gginews:71401", "version": 1,
+    "schema_version": "1.1", "id": "gginews:71401", "version": 1,
     "content_digest": "sha256:" + "ab" * 32, "site": "gginews", "article_id": "71401",
     "url": "http://www.gginews.kr/news/view.php?idx=71401&mcode=m11",
     "canonical_url": "http://www.gginews.kr/news/view.php?idx=71401", "section": "m11",
@@ -34,7 +34,12 @@ GOOD = {
     "warc_filename": "gginews-20261122T002115Z-00000.warc.gz",
     "warc_record_id": "<urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e>",
     "extraction_warnings": [],
+    "provenance": {"title": "selector", "subtitle": None, "author": "metadata:dable:author",
+                   "published_at": "label", "modified_at": "metadata:json-ld:dateModified", "section": "url:mcode",
+                   "body": "main_content:trafilatura", "captions": "label", "images": "main_content:trafilatura"},
 }
+#: a record newsbot wrote before provenance (schema 1.0): still valid
+GOOD_1_0 = {**{k: v for k, v in GOOD.items() if k != "provenance"}, "schema_version": "1.0"}
 
 
 def broken(path, value=..., delete=False):
@@ -52,13 +57,30 @@ def broken(path, value=..., delete=False):
 
 def test_schema_is_valid_2020_12_and_versioned():
     Draft202012Validator.check_schema(article_schema())
-    assert SCHEMA_VERSION == "1.0"
-    assert article_schema()["$id"].endswith("/article/1.0")
+    assert SCHEMA_VERSION == "1.1"
+    assert SCHEMA_VERSIONS == ("1.0", "1.1")
+    assert article_schema()["$id"].endswith("/article/1.1")
 
 
 def test_good_record_passes():
     assert record_errors(GOOD) == []
     validate_record(GOOD)
+
+
+def test_a_1_0_record_without_provenance_stays_valid_a_1_1_record_needs_it():
+    assert record_errors(GOOD_1_0) == []
+    assert record_errors({**GOOD_1_0, "schema_version": "1.1"}) == ["(record): 'provenance' is a required property"]
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("body", "trafilatura", "provenance/body: 'trafilatura' is not valid under any of the given schemas"),
+    ("author", "metadata:", "provenance/author: 'metadata:' is not valid under any of the given schemas"),
+    ("section", "url", "provenance/section: 'url' is not valid under any of the given schemas"),
+])
+def test_provenance_values_follow_the_layer_vocabulary(field, value, message):
+    assert record_errors(broken(["provenance", field], value)) == [message]
+    assert record_errors(broken(["provenance", "regions"], "selector")) == [
+        "provenance: Additional properties are not allowed ('regions' was unexpected)"]
 
 
 def test_unknown_extra_fields_are_allowed_at_the_top_level_only():
@@ -70,7 +92,7 @@ def test_unknown_extra_fields_are_allowed_at_the_top_level_only():
 @pytest.mark.parametrize("path, value, delete, message", [
     (["id"], None, True, "(record): 'id' is a required property"),
     (["version"], None, True, "(record): 'version' is a required property"),
-    (["schema_version"], "2.0", False, "schema_version: '1.0' was expected"),
+    (["schema_version"], "2.0", False, "schema_version: '2.0' is not one of ['1.0', '1.1']"),
     (["id"], "71401", False, "id: '71401' does not match '^[a-z0-9_-]+:[^\\\\s]+$'"),
     (["version"], 0, False, "version: 0 is less than the minimum of 1"),
     (["content_digest"], "md5:abc", False, "content_digest: 'md5:abc' does not match '^sha256:[0-9a-f]{64}$'"),
@@ -88,14 +110,16 @@ def test_unknown_extra_fields_are_allowed_at_the_top_level_only():
 def test_bad_records_fail_with_a_message_naming_the_field(path, value, delete, message):
     record = broken(path, value, delete)
     assert record_errors(record) == [message]
-    with pytest.raises(ValueError, match="breaks article.schema.json 1.0"):
+    with pytest.raises(ValueError, match="breaks article.schema.json 1.1"):
         validate_record(record)
 
 
 def test_every_field_the_json_lines_writer_emits_is_in_the_schema():
     properties = article_schema()["properties"]
     assert list(RECORD_FIELDS) == list(properties)  # same fields, same order as documented
-    assert set(article_schema()["required"]) == set(RECORD_FIELDS)
+    # every field but provenance, which only records since 1.1 must carry (the if/else)
+    assert set(article_schema()["required"]) == set(RECORD_FIELDS) - {"provenance"}
+    assert article_schema()["else"] == {"required": ["provenance"]}
 
 
 def test_every_field_is_documented_in_docs_records_md():

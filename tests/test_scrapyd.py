@@ -205,7 +205,7 @@ def test_deployed_egg_carries_newsbot_code_data_and_settings_entry_point(deploye
         names = set(egg.namelist())
         entry_points = egg.read("EGG-INFO/entry_points.txt").decode()
     assert package_data and package_data <= names, package_data - names
-    assert {"newsbot/settings.py", "newsbot/spiders/gginews.py", "newsbot/commands/crawl.py"} <= names
+    assert {"newsbot/settings.py", "newsbot/spiders/registry.py", "newsbot/data/outlets.toml", "newsbot/commands/crawl.py"} <= names
     assert not any(name.startswith("tests/") for name in names)
     assert "[scrapy]\nsettings = newsbot.settings" in entry_points
 

@@ -44,8 +44,13 @@ def test_records_carry_schema_version_regions_and_topics(gginews_site, crawl):
     assert result.returncode == 0, result.stderr[-3000:]
     records = by_id(result.records("gginews"))
     first = records["gginews:71401"]
-    assert first["schema_version"] == "1.0"
+    assert first["schema_version"] == "1.1"
     assert list(first)[:4] == ["schema_version", "id", "version", "content_digest"]
+    assert list(first)[-2:] == ["extraction_warnings", "provenance"]
+    assert first["provenance"] == {
+        "title": "selector", "subtitle": None, "author": "selector", "published_at": "selector",
+        "modified_at": "selector", "section": "url:mcode", "body": "selector", "captions": "selector",
+        "images": "selector"}
     assert first["regions"] == [{
         "name": "경기도 하남시", "code": "41450", "level": "sigungu", "sido": "경기도", "sido_code": "41",
         "matched": ["하남시"], "mentions": 2, "in_title": True, "resolved_by": "unique",

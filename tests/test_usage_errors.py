@@ -1,4 +1,5 @@
-"""Every newsbot command refuses bad input the same way: one ``newsbot: error: ...`` line on
+"""Every newsbot command (crawl, reparse, merge, wacz, changes, crawlall, outlets, detect)
+refuses bad input the same way: one ``newsbot: error: ...`` line on
 stderr (the last), exit status 2, no traceback, no usage text, nothing written; whether
 newsbot, Scrapy's option parsing or a setting checked as the crawler is built says no."""
 
@@ -31,6 +32,10 @@ from tests.conftest import run_scrapy
     (["wacz"], "usage: scrapy wacz <site> [--run RUN] [--since YYYY-MM-DD] [--until YYYY-MM-DD] "
                "[-o FILE.wacz]"),
     (["changes", "gginews", "--max-files", "0"], None),
+    (["crawlall", "--bogus"], "unknown option(s): --bogus (-h lists the options)"),
+    (["crawlall", "--concurrent-outlets", "x"], "argument --concurrent-outlets: invalid int value: 'x'"),
+    (["outlets", "--bogus"], "unknown option(s): --bogus (-h lists the options)"),
+    (["detect", "--bogus"], "unknown option(s): --bogus (-h lists the options)"),
     (["changes", "gginews", "--stream", "everything"], "argument --stream: invalid choice: 'everything' "
                                                        "(choose from 'jsonl', 'reparse', 'warc')"),
 ])

@@ -79,7 +79,9 @@ def capture(tmp_path_factory):
     out = tmp_path_factory.mktemp("capture")
     with LocalSite(ROUTES) as site:
         urls = ",".join(site.url(p) for p in PATHS)
-        result = run_scrapy(["crawl", "gginews", "-a", f"urls={urls}"], out,
+        # not article URLs: crawled as given (allow_foreign), to see each trap archived
+        result = run_scrapy(["crawl", "gginews", "-a", f"base_url={site.base_url}", "-a", "allow_foreign=1",
+                             "-a", f"urls={urls}"], out,
                             {"RETRY_ENABLED": "0", "ROBOTSTXT_OBEY": "0"})
         # 404/500 make the exit status non-zero (newsbot/faults): the run itself must finish
         assert "Spider closed (finished)" in result.stderr, result.stderr[-3000:]

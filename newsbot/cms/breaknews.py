@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit, urlunsplit
 
+from newsbot.cms import Signature
 from newsbot.extract.base import ArticlePage
 from newsbot.spiders.base import NewsSpider
 from newsbot.text import clean_line
@@ -93,3 +94,14 @@ class BreaknewsSpider(NewsSpider):
     # all sections together; one section is /sub.html?section=scN (pass it with -a start_urls=)
     list_paths = ("/sub.html",)
     list_link_css = "div.sub_read_list_box dl dt a::attr(href)"
+
+
+#: what only this CMS writes: how ``scrapy detect`` recognises it (newsbot/detect.py)
+SIGNATURES = (
+    Signature("the modern skin's article body", css="div#textinput", weight=3),
+    Signature("the 2012 skin's article body", css="#CLtag", weight=3),
+    Signature("the article title", css="h1.read_title, td.read_title", weight=1),
+    Signature("photo tables with captions", css="table.body_img_table, p.body_img_caption", weight=1),
+    Signature("article images under /imgdata/", link=r"/imgdata/", weight=1),
+    Signature("the RSS feed", link=r"/rss/rss_news\.php", weight=1),
+)

@@ -23,6 +23,7 @@ import scrapy
 from scrapy.exceptions import UsageError
 
 from newsbot.dates import DateParseError, parse_kst
+from newsbot.cms import Signature
 from newsbot.extract.base import ArticlePage
 from newsbot.spiders.base import NewsSpider
 from newsbot.text import clean_line
@@ -199,3 +200,12 @@ class GnuboardSpider(NewsSpider):
         next_id = walk["id"] - self.walk_lanes
         if next_id >= 1 and misses < self.walk_max_misses:
             yield self.walk_request(next_id, misses)
+
+
+#: what only this CMS writes: how ``scrapy detect`` recognises it (newsbot/detect.py)
+SIGNATURES = (
+    Signature("the post body of gnuboard5's board skin", css="#bo_v_con", weight=3),
+    Signature("the post's title and info boxes", css="#bo_v_title, #bo_v_info, article#bo_v", weight=1),
+    Signature("gnuboard5's script globals (g5_url, g5_bbs_url)", text=r"\bg5_(?:bbs_)?url\b", weight=3),
+    Signature("board lists /bbs/board.php?bo_table=", link=r"/bbs/board\.php\?(?:[^#]*&)?bo_table=", weight=2),
+)

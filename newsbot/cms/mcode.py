@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from newsbot.cms import Signature
 from newsbot.extract.base import ArticlePage
 from newsbot.spiders.base import NewsSpider
 from newsbot.urls import ArticleUrls
@@ -52,3 +53,12 @@ class McodeSpider(NewsSpider):
     list_item_css = "div.basicList ul li"
     list_item_link_css = "dt.title a::attr(href)"
     list_item_date_css = "dd.registDate::text"
+
+
+#: what only this CMS writes: how ``scrapy detect`` recognises it (newsbot/detect.py)
+SIGNATURES = (
+    Signature("the older skin's 기사등록/기사수정 box", css="div.registModifyDate", weight=3),
+    Signature("the older skin's title box", css="div.titleWrap", weight=1),
+    Signature("the article body", css="#viewContent, div.viewContent", weight=1),
+    Signature("section lists named by mcode", link=r"/news/list\.php\?(?:[^#]*&)?mcode=", weight=2),
+)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit, urlunsplit
 
+from newsbot.cms import Signature
 from newsbot.extract.base import ArticlePage
 from newsbot.spiders.base import NewsSpider
 from newsbot.text import clean_line
@@ -79,3 +80,11 @@ class NcodeSpider(NewsSpider):
     list_link_css = "div.cate_list dl dt a::attr(href), ul.art_list li .tit a::attr(href)"
     page_param = "pagenum"
     first_page = 0  # pagenum=0 is the newest page
+
+
+#: what only this CMS writes: how ``scrapy detect`` recognises it (newsbot/detect.py)
+SIGNATURES = (
+    Signature("the article body", css="#viewConts", weight=3),
+    Signature("photo captions #imgcap_N", css="[id^=imgcap_]", weight=1),
+    Signature("category lists", link=r"/news/cate/", weight=1),
+)

@@ -14,6 +14,7 @@ import re
 
 from w3lib.url import add_or_replace_parameter
 
+from newsbot.cms import Signature
 from newsbot.extract.base import ArticlePage
 from newsbot.spiders.base import NewsSpider
 from newsbot.urls import ArticleUrls
@@ -69,3 +70,15 @@ class NdsoftSpider(NewsSpider):
             if day:
                 urls = [add_or_replace_parameter(url, name, day.isoformat()) for url in urls]
         return urls
+
+
+#: what only this CMS writes: how ``scrapy detect`` recognises it (newsbot/detect.py)
+SIGNATURES = (
+    Signature("ND Soft's article body", css="#article-view-content-div", weight=3),
+    Signature("ND Soft's body class, spelled as ND Soft spells it", css=".article-veiw-body", weight=2),
+    Signature("the current skin's header and info list", css="header.article-view-header, ul.infomation", weight=1),
+    Signature("ND Soft photo paths /news/photo/YYYYMM/<idxno>_<n>_<n>",
+              link=r"/news/photo/\d{6}/\d+_\d+_\d+\.\w+", weight=2),
+    Signature("section lists /news/articleList.html", link=r"/news/articleList\.html", weight=2),
+    Signature("the RSS feed /rss/allArticle.xml", link=r"/rss/allArticle\.xml", weight=1),
+)

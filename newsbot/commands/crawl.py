@@ -12,9 +12,11 @@ traceback.  Spiders report bad arguments by raising :class:`scrapy.exceptions.Us
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
+import zlib
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -32,7 +34,7 @@ def check_replay_source(location: str) -> None:
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
-    from newsbot.warc.scan import ArchiveError, warc_paths
+    from newsbot.warc.scan import ArchiveError, first_record_start, warc_paths
 
     try:
         paths = warc_paths(location)
@@ -40,9 +42,10 @@ def check_replay_source(location: str) -> None:
         raise UsageError(f"REPLAY_WARC: {exc}") from None
     for path in paths:
         try:
-            with path.open("rb") as fh:
-                first = next(iter(ArchiveIterator(fh)), None)
-        except (ArchiveLoadFailed, OSError, ValueError, EOFError) as exc:
+            # the first record's start only (64 KiB, inflated within that): a hostile first
+            # record (a gzip bomb, a header line of a gigabyte) costs nothing here
+            first = next(iter(ArchiveIterator(io.BytesIO(first_record_start(path)))), None)
+        except (ArchiveLoadFailed, OSError, ValueError, EOFError, zlib.error) as exc:
             raise UsageError(f"REPLAY_WARC: {path} is not a readable WARC file ({exc})".replace("\n", " ")) from None
         # warcio reads anything line-based as the older ARC format: only WARC is an archive here.
         if first is None or not first.format.startswith("warc"):
@@ -118,10 +121,9 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = max(self.exitcode, stats.get_value(EXIT_STATUS_STAT, 0))
 
     def preflight(self, spider_name: str) -> None:
-        """What can be checked before the crawl starts (and writes anything)."""
-        known = self.crawler_process.spider_loader.list()
-        if spider_name not in known:
-            raise UsageError(f"unknown spider {spider_name!r} (known: {', '.join(sorted(known))})")
+        """What can be checked before the crawl starts (and writes anything).  ``scrapy
+        crawlall`` runs it before each outlet's crawl (newsbot/commands/crawlall.py)."""
+        self.check_spider_name(spider_name)
         if self.settings.get("REPLAY_WARC"):
             check_replay_source(self.settings.get("REPLAY_WARC"))
         check_output_dir(self.settings.get("OUTPUT_DIR") or "output")
@@ -129,6 +131,11 @@ class Command(ScrapyCrawlCommand):
             from newsbot.distributed import check_cluster_settings
 
             check_cluster_settings(self.settings)
+
+    def check_spider_name(self, spider_name: str) -> None:
+        known = self.crawler_process.spider_loader.list()
+        if spider_name not in known:
+            raise UsageError(f"unknown spider {spider_name!r} (known: {', '.join(sorted(known))})")
 
     def _catch_usage_error(self, failure):
         # A spider's __init__ rejecting its arguments: reported once, below, as a usage error.

@@ -49,6 +49,7 @@ from newsbot.reparse import article_urls, configure_replay
 from newsbot.reparse.shards import (Interrupted, ShardAssignment, ShardProcesses, default_processes,
                                     import_components, usable_cpus, wait_for_shard)
 from newsbot.warc.index import ArchiveIndex
+from newsbot.warc.replay import count_damage as count_archive_damage
 from newsbot.warc.scan import ArchiveError, log_damage, warc_paths
 
 logger = logging.getLogger(__name__)
@@ -136,14 +137,16 @@ class Command(BaseRunSpiderCommand):
         else:
             try:
                 try:
-                    index = ArchiveIndex(locations, on_damage=on_damage)
+                    # the live downloader's limit holds for archived records too (0: none)
+                    index = ArchiveIndex(locations, on_damage=on_damage,
+                                         max_size=self.settings.getint("DOWNLOAD_MAXSIZE") or None)
                 except ArchiveError as exc:
                     return fail_usage(self, str(exc))
                 urls = article_urls(index, spidercls)
                 most = self.most_processes
                 processes = min(most, len(urls) if opts.processes else default_processes(len(urls)))
                 if processes > 1 and self.shards is not None:
-                    self.exitcode = self.shards.run(index, urls, processes, self.settings, len(damaged))
+                    self.exitcode = self.shards.run(index, urls, processes, self.settings, damaged)
                     return
             except Interrupted as signal_name:
                 logger.warning("Received %s while reading the archive: stopped, nothing written", signal_name)
@@ -161,8 +164,7 @@ class Command(BaseRunSpiderCommand):
         crawler = self.crawler_process.create_crawler(site)   # public in every Scrapy newsbot supports
 
         def count_damage(spider):
-            if damaged:
-                crawler.stats.set_value("newsbot/archive_damage", len(damaged))
+            count_archive_damage(crawler.stats, damaged)
             crawler.stats.set_value("newsbot/reparse/archived_articles", len(urls))
 
         crawler.signals.connect(count_damage, signal=signals.spider_opened, weak=False)

@@ -41,6 +41,40 @@ def redis_address(server) -> str:
     return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
 
 
+def redis_url_setting(settings) -> str:
+    """Where ``REDIS_URL`` came from, as the user set it: the setting or the environment."""
+    from scrapy.settings import SETTINGS_PRIORITIES
+
+    from_environment = (os.environ.get("NEWSBOT_REDIS_URL") == settings.get("REDIS_URL")
+                        and settings.getpriority("REDIS_URL") <= SETTINGS_PRIORITIES["project"])
+    return "NEWSBOT_REDIS_URL" if from_environment else "REDIS_URL"
+
+
+def checked_redis_client(settings):
+    """:func:`redis_client`, a URL redis-py cannot read (a port that is no number, an
+    unknown scheme, a bad option) being one :class:`~scrapy.exceptions.UsageError` line
+    with the password masked, not a traceback that prints it."""
+    from scrapy.exceptions import UsageError
+
+    from newsbot.urls import redact_credentials
+
+    url = str(settings.get("REDIS_URL"))
+    try:
+        return redis_client(settings)
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        password = _password(url)
+        if password:
+            message = message.replace(password, "***")
+        raise UsageError(f"{redis_url_setting(settings)}: not a usable Redis URL: "
+                         f"{redact_credentials(url)!r} ({message})") from None
+
+
+def _password(url: str) -> str | None:
+    userinfo = url.partition("://")[2].split("/", 1)[0].rpartition("@")[0]
+    return userinfo.partition(":")[2] or None
+
+
 def check_cluster_settings(settings) -> None:
     """Before a worker starts: a usable queue class and a Redis that answers, else one
     :class:`~scrapy.exceptions.UsageError` line (the crawl command's preflight)."""
@@ -52,11 +86,11 @@ def check_cluster_settings(settings) -> None:
     queue_cls = settings.get("SCHEDULER_QUEUE_CLASS")
     if queue_cls and not issubclass(load_object(queue_cls), PriorityQueue):  # the lease scripts pop a sorted set
         raise UsageError(f"SCHEDULER_QUEUE_CLASS {queue_cls}: a cluster needs scrapy_redis.queue.PriorityQueue")
-    server = redis_client(settings)
+    server = checked_redis_client(settings)
     try:
         server.ping()
     except RedisError as exc:
-        raise UsageError(f"REDIS_URL: no Redis at {redis_address(server)} ({exc})") from None
+        raise UsageError(f"{redis_url_setting(settings)}: no Redis at {redis_address(server)} ({exc})") from None
     finally:
         server.close()
 

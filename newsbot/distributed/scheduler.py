@@ -36,6 +36,7 @@ from redis.exceptions import RedisError
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, UsageError
 from scrapy.utils.misc import load_object
+from scrapy.utils.request import request_from_dict
 from scrapy_redis import defaults as redis_defaults
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
@@ -243,12 +244,21 @@ class ClusterScheduler(Scheduler):
         fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
         # score as scrapy-redis's PriorityQueue.push: lowest first, so -priority
         if not self._enqueue(keys=[self.df.key, self.keys.requests],
-                             args=[fingerprint, -request.priority, self.queue._encode_request(request)]):
+                             args=[fingerprint, -request.priority, self._encode(request)]):
             self.df.log(request, self.spider)
             self.stats.inc_value("dupefilter/filtered")
             return False
         self.stats.inc_value("scheduler/enqueued/redis")
         return True
+
+    # The queue's wire format, as scrapy-redis's queues write it (Request.to_dict through the
+    # SCHEDULER_SERIALIZER), with Scrapy's public request (de)serialization: workers of
+    # other scrapy-redis versions read the same entries.
+    def _encode(self, request) -> bytes:
+        return self.queue.serializer.dumps(request.to_dict(spider=self.spider))
+
+    def _decode(self, data: bytes):
+        return request_from_dict(self.queue.serializer.loads(data), spider=self.spider)
 
     def next_request(self):
         self._release_finished_leases()
@@ -262,7 +272,7 @@ class ClusterScheduler(Scheduler):
             self._wake_soon()
             return None
         lease, data = popped[0].decode(), popped[1]
-        request = self.queue._decode_request(data)
+        request = self._decode(data)
         request.meta[LEASE_META] = lease
         self.leases[lease] = request
         self.stats.inc_value("scheduler/dequeued/redis")

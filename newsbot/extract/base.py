@@ -31,8 +31,7 @@ from newsbot.urls import ArticleUrls
 
 _DIGIT = re.compile(r"\d")
 _TRANSLATOR = HTMLTranslator()  # what parsel's Selector.css uses for HTML: same XPath, same matches
-# every <meta> with a content attribute, anywhere in the document (as //meta[...]/@content saw them)
-_METAS_WITH_CONTENT = etree.XPath("/descendant::meta[@content]")
+_TITLE_TEXT = etree.XPath("/descendant::title[1]/text()", smart_strings=False)
 _IMAGES = etree.XPath("descendant-or-self::img")
 
 
@@ -84,6 +83,10 @@ class ArticlePage:
         self.url = url
         self.selector = selector
         self.root = selector.root  # the lxml tree every query runs on
+        #: ("metadata", name, value) or ("url", param, value): the last :meth:`meta` or
+        #: :meth:`query_param` that answered; the layers read it to tell a family method's
+        #: own metadata fallback (``... or self.meta("og:title")``) from its selectors
+        self.answered_by: tuple[str, str, str] | None = None
 
     @classmethod
     def from_html(cls, html: str | bytes, url: str) -> ArticlePage:
@@ -121,24 +124,55 @@ class ArticlePage:
         node = getattr(node, "root", node)
         if isinstance(node, str):  # attribute or text() selections
             return clean_line(node)
-        return " ".join(filter(None, (clean_line(line) for line in element_lines(node))))
+        # one clean_line over the joined lines: the same words as cleaning each line and
+        # joining the non-empty ones (NFC never composes across the joining space), one call
+        return clean_line(" ".join(element_lines(node)))
+
+    def _read_head_data(self) -> None:
+        # One walk over <meta> and <script> (lxml's tag-filtered iter, as cheap as one
+        # XPath): the metas by name, and the JSON-LD scripts the metadata layer may parse.
+        self._metas, self._jsonld_scripts = {}, []
+        for element in self.root.iter("meta", "script"):
+            if element.tag == "script":
+                if (element.get("type") or "").strip().lower() == "application/ld+json":
+                    self._jsonld_scripts.append(element)
+                continue
+            content = element.get("content")
+            if content is None:
+                continue
+            # the first (in page order) to carry a key wins, as the first result of
+            # //meta[@property=NAME or @name=NAME]/@content did
+            for key in (element.get("property"), element.get("name")):
+                if key is not None:
+                    self._metas.setdefault(key, content)
+
+    def meta_map(self) -> dict[str, str]:
+        """Every ``<meta>`` with a ``content``: property or name -> content (first wins)."""
+        if getattr(self, "_metas", None) is None:
+            self._read_head_data()
+        return self._metas
+
+    def jsonld_scripts(self) -> list[etree._Element]:
+        """The page's ``<script type="application/ld+json">`` elements, in page order."""
+        if getattr(self, "_jsonld_scripts", None) is None:
+            self._read_head_data()
+        return self._jsonld_scripts
+
+    def html_title(self) -> str:
+        """The ``<title>`` text, cleaned ("" when there is none)."""
+        found = _TITLE_TEXT(self.root)
+        return clean_line(found[0]) if found else ""
 
     def meta(self, *names: str) -> str | None:
         """``content`` of the first ``<meta property=NAME>`` or ``<meta name=NAME>``, for the
         first NAME whose value is not blank."""
-        if getattr(self, "_metas", None) is None:
-            # all <meta> read once per page; the first (in page order) to carry a key wins,
-            # as the first result of //meta[@property=NAME or @name=NAME]/@content did
-            self._metas = {}
-            for element in _METAS_WITH_CONTENT(self.root):
-                content = element.get("content")
-                for key in (element.get("property"), element.get("name")):
-                    if key is not None:
-                        self._metas.setdefault(key, content)
+        metas = self.meta_map()
         for name in names:
-            value = self._metas.get(name)
+            value = metas.get(name)
             if value and value.strip():
-                return clean_line(value)
+                value = clean_line(value)
+                self.answered_by = ("metadata", name, value)
+                return value
         return None
 
     def query_param(self, name: str | None) -> str | None:
@@ -147,7 +181,10 @@ class ArticlePage:
         if getattr(self, "_query", None) is None:
             self._query = parse_qs(urlsplit(self.url).query)
         values = self._query.get(name)
-        return values[0] if values else None
+        if values:
+            self.answered_by = ("url", name, values[0])
+            return values[0]
+        return None
 
     # -- fields --------------------------------------------------------------
     def article_id(self) -> str | None:
@@ -263,18 +300,12 @@ class ArticlePage:
         return self.first_text(self.section_css) or self.meta("article:section") or self.query_param(self.section_param)
 
     def to_dict(self) -> dict:
-        """Raw fields; ``None`` (or empty list) where the page does not have them."""
-        return {
-            "url": self.url,
-            "article_id": self.article_id(),
-            "section": self.section(),
-            "title": self.title(),
-            "subtitle": self.subtitle(),
-            "author": self.author(),
-            "published_at_raw": self.published_raw(),
-            "modified_at_raw": self.modified_raw(),
-            "body": "\n".join(self.body_lines()),
-            "body_en": self.body_en(),
-            "captions": self.captions(),
-            "images": self.images(),
-        }
+        """Raw fields; ``None`` (or empty list) where no layer found them.
+
+        Each field comes from the first layer that yields a plausible value (the family's
+        selectors, the page's structured metadata, labelled text, a main-content
+        extractor), with ``provenance`` saying which; see :mod:`newsbot.extract.layers`.
+        """
+        from newsbot.extract.layers import layered_fields  # layers import this module
+
+        return layered_fields(self)

@@ -30,7 +30,7 @@ RECORD_FIELDS = (
     "title", "subtitle", "author",
     "published_at", "published_at_raw", "modified_at", "modified_at_raw",
     "body", "body_en", "captions", "images", "regions", "topics",
-    "crawled_at", "warc_filename", "warc_record_id", "extraction_warnings",
+    "crawled_at", "warc_filename", "warc_record_id", "extraction_warnings", "provenance",
 )
 
 

@@ -88,7 +88,7 @@ class QuietLogFormatter(LogFormatter):
 #: a no-op in a re-parse of a spider without browser pages (no request carries its meta, no
 #: response its flag): out of the dict, so playwright and Scrapy's HTTP/1.1 handler (TLS,
 #: cryptography) are not imported, ~0.2 s per process
-BROWSER_MIDDLEWARE = "newsbot.browser.BrowserMiddleware"
+BROWSER_MIDDLEWARE = "newsbot.browser.middleware.BrowserMiddleware"
 
 
 def configure_replay(settings, locations: list[Path], spidercls, index_file: Path | None = None) -> None:
@@ -96,6 +96,8 @@ def configure_replay(settings, locations: list[Path], spidercls, index_file: Pat
     ``index_file``: the archive index the parent saved (``REPLAY_INDEX``), read by this process."""
     for name, value in {"REPLAY_WARC": [str(p) for p in locations], "WARC_ENABLED": False,
                         "ROBOTSTXT_OBEY": False,
+                        # the urls handed to the spider are this spider's archived articles
+                        "NEWSBOT_URLS_FROM_ARCHIVE": True,
                         "NEWSBOT_STATE_STORE": f"{__name__}.{ScratchStateStore.__name__}"}.items():
         settings.set(name, value, priority="cmdline")
     if index_file is not None:

@@ -209,7 +209,7 @@ class ShardProcesses:
             signal.signal(signum, handler)
         shutil.rmtree(self.directory, ignore_errors=True)
 
-    def run(self, index: ArchiveIndex, urls: list[str], processes: int, settings, damage_count: int) -> int:
+    def run(self, index: ArchiveIndex, urls: list[str], processes: int, settings, damage: list) -> int:
         """Re-parse ``urls`` in ``processes`` of the children; returns the command's exit status."""
         started = time.monotonic()
         for spare in self.children[processes:]:
@@ -244,8 +244,12 @@ class ShardProcesses:
 
         stats = combine_stats(shard_stats)
         stats["newsbot/reparse/processes"] = processes
-        if damage_count:
-            stats["newsbot/archive_damage"] = damage_count
+        # what this process found reading the archive, added to what the shards found reading records
+        if damage:
+            stats["newsbot/archive_damage"] = stats.get("newsbot/archive_damage", 0) + len(damage)
+            oversized = sum(d.oversized for d in damage)
+            if oversized:
+                stats["newsbot/archive_oversized"] = stats.get("newsbot/archive_oversized", 0) + oversized
         if stats.get("newsbot/latest/upserts"):  # the view is on, and a shard wrote to it
             # The children leave latest.jsonl alone (LATEST_EXPORT_JSONL off): exported once, complete.
             view = LatestView(latest_path)

@@ -20,7 +20,9 @@ def article_schema() -> dict:
     return json.loads(resources.files("newsbot").joinpath("schema", SCHEMA_FILE).read_text(encoding="utf-8"))
 
 
-SCHEMA_VERSION: str = article_schema()["properties"]["schema_version"]["const"]
+#: the version newsbot writes (the schema's default); older versions it lists still validate
+SCHEMA_VERSION: str = article_schema()["properties"]["schema_version"]["default"]
+SCHEMA_VERSIONS: tuple[str, ...] = tuple(article_schema()["properties"]["schema_version"]["enum"])
 
 
 @lru_cache(maxsize=1)

@@ -1,8 +1,8 @@
 """What every newsbot spider shares: arguments, start, list walking, the article callback.
 
 A CMS (``newsbot/cms/<name>.py``) subclasses :class:`NewsSpider` and declares its URL
-rules, where lists live and how article links look; an outlet subclasses its CMS's
-spider with a ``name`` and a ``base_url``.
+rules, where lists live and how article links look; an outlet is an entry of the outlet
+registry, built into a subclass of its CMS's spider (newsbot/spiders/registry.py).
 
 Arguments every spider takes (``scrapy crawl SITE -a NAME=VALUE``):
 
@@ -10,6 +10,11 @@ Arguments every spider takes (``scrapy crawl SITE -a NAME=VALUE``):
 * ``urls=URL[,URL...]`` - fetch exactly these articles, no discovery;
 * ``max_pages=N`` - stop after N list pages per start URL;
 * ``base_url=URL`` - the outlet's address (for mirrors, or a host that moved);
+* ``allow_foreign=1`` - crawl ``urls``/``start_urls`` that are not the outlet's (another
+  origin, or not an article URL of its CMS) anyway; their records carry the extraction
+  warning ``url:foreign`` and the report the problem ``foreign_urls``.  Without it such a
+  URL is a usage error: requests and redirects stay on the outlet's origins
+  (:mod:`newsbot.offsite`);
 * ``site=ID``, ``outlet=NAME``, ``home_region=시·도 [시·군·구]`` - serve another outlet on
   the same CMS under its own identity (records ``ID:…``, output under ``OUTPUT_DIR/ID/``)
   instead of borrowing this spider's;
@@ -32,19 +37,32 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
+from newsbot import exitcodes
 from newsbot.extensions.progress import ARTICLE_PAGES_STAT, LIST_PAGE_STAT, saw_date
 from newsbot.extract.base import ArticlePage
 from newsbot.items import ArticleItem
 from newsbot.spiders.walk import ListEntry, ListWalk, PagePlan, backfill_range, parse_list_date
 from newsbot.state import state_store
 from newsbot.state.middleware import ARTICLE_META
-from newsbot.urls import ArticleUrls, is_http_url
+from newsbot.urls import ArticleUrls, has_credentials, is_http_url, on_origins, origin, redact_credentials
 from newsbot.warc import WARC_META_KEY
 
 # Scrapyd passes _job (and sometimes _version/settings) to every spider.
 SCHEDULER_ARGS = frozenset({"_job", "_version", "settings"})
+#: the extraction warning of a record whose URL is not the outlet's (``-a allow_foreign=1``)
+FOREIGN_WARNING = "url:foreign"
 #: a site id names folders and record ids: letters, digits, "_" and "-" only
 SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def check_url_argument(url: str, argument: str) -> None:
+    """An absolute http(s) URL without user-info, else a usage error that never shows a
+    password (a crawler sends no credentials it was given in a URL: they would end up in
+    the log, the WARC and the records)."""
+    if has_credentials(url):
+        raise UsageError(f"-a {argument}: a URL with user credentials is not accepted: {redact_credentials(url)!r}")
+    if not is_http_url(url):
+        raise UsageError(f"-a {argument}: not an absolute http(s) URL: {url!r}")
 
 
 def split_urls(value: str | Iterable[str] | None, argument: str) -> list[str]:
@@ -54,8 +72,7 @@ def split_urls(value: str | Iterable[str] | None, argument: str) -> list[str]:
     items = value.split(",") if isinstance(value, str) else list(value)
     urls = [u.strip() for u in items if u and u.strip()]
     for url in urls:
-        if not is_http_url(url):
-            raise UsageError(f"-a {argument}: not an absolute http(s) URL: {url!r}")
+        check_url_argument(url, argument)
     return urls
 
 
@@ -73,6 +90,9 @@ class NewsSpider(scrapy.Spider):
     home_region: str | None = None
     #: the outlet's home, e.g. "http://www.gginews.kr"; overridable with -a base_url=
     base_url: str = ""
+    #: origins (``scheme://host[:port]``) besides base_url's that this outlet's requests may
+    #: go to, e.g. a photo CDN; anything else is not requested (newsbot/offsite.py)
+    allowed_origins: ClassVar[tuple[str, ...]] = ()
     #: list pages relative to base_url, walked newest first
     list_paths: ClassVar[tuple[str, ...]] = ()
     #: page-object class that extracts an article (one per CMS family)
@@ -89,13 +109,14 @@ class NewsSpider(scrapy.Spider):
     list_item_link_css: ClassVar[str] = ""
     list_item_date_css: ClassVar[str] = ""
     #: which pages need a real browser ("list", "article"); any makes the crawl start one
-    #: (newsbot/browser.py, docs/browser.md).  Empty: everything stays on the plain downloader.
+    #: (newsbot/browser/, docs/browser.md).  Empty: everything stays on the plain downloader.
     browser_pages: ClassVar[frozenset[str]] = frozenset()
     #: a "더보기" (load more) button to press on rendered pages until it is gone
     browser_more_css: ClassVar[str] = ""
 
     accepted_arguments: ClassVar[frozenset[str]] = frozenset(
-        {"start_urls", "urls", "max_pages", "base_url", "since", "until", "site", "outlet", "home_region"}
+        {"start_urls", "urls", "max_pages", "base_url", "since", "until", "site", "outlet", "home_region",
+         "allow_foreign"}
     )
 
     def __init__(self, name: str | None = None, **kwargs):
@@ -105,11 +126,15 @@ class NewsSpider(scrapy.Spider):
             raise UsageError(f"unknown argument(s) {', '.join(sorted(unknown))} for spider {self.name!r} (known: {known})")
         base_url = kwargs.pop("base_url", None)
         if base_url:
-            if not is_http_url(base_url):
-                raise UsageError(f"-a base_url: not an absolute http(s) URL: {base_url!r}")
+            check_url_argument(base_url, "base_url")
             self.base_url = base_url.rstrip("/")
         self.article_urls = split_urls(kwargs.pop("urls", None), "urls")
         start_urls = split_urls(kwargs.pop("start_urls", None), "start_urls")
+        allow_foreign = str(kwargs.pop("allow_foreign", "0")).strip().lower()
+        if allow_foreign not in ("0", "1", "true", "false", "yes", "no", ""):
+            raise UsageError(f"-a allow_foreign: 1 or 0, not {allow_foreign!r}")
+        self.allow_foreign = allow_foreign in ("1", "true", "yes")
+        self.foreign_given: list[str] = []   # URL arguments crawled only by allow_foreign
         max_pages = kwargs.pop("max_pages", None)
         try:
             self.max_pages = int(max_pages) if max_pages is not None else None
@@ -131,6 +156,52 @@ class NewsSpider(scrapy.Spider):
         self.start_urls = start_urls or [urljoin(self.base_url + "/", p.lstrip("/")) for p in self.list_paths]
         hosts = {urlsplit(u).hostname for u in [*self.start_urls, *self.article_urls, self.base_url] if u}
         self.allowed_domains = sorted(h for h in hosts if h)
+        #: the outlet's own origins: base_url's and the declared ones (what is not foreign)
+        self.outlet_origins = frozenset(o for o in (origin(u) for u in [self.base_url, *self.allowed_origins]) if o)
+        #: where this crawl's requests and redirects may go (newsbot/offsite.py)
+        self.origins = self.outlet_origins | {o for o in (origin(u) for u in [*self.start_urls, *self.article_urls]) if o}
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.check_foreign_urls(crawler.settings)
+        return spider
+
+    def is_foreign(self, url: str) -> bool:
+        """An article URL that is not this outlet's: another origin, or no article URL of its CMS."""
+        return not on_origins(url, self.outlet_origins) or not self.urls.is_article(url)
+
+    def check_foreign_urls(self, settings) -> None:
+        """``-a urls``/``-a start_urls`` must be the outlet's (else a usage error naming the
+        URL), unless ``-a allow_foreign=1``: then the crawl report says so.  A re-parse's
+        URLs are the archive's own articles of this spider (``NEWSBOT_URLS_FROM_ARCHIVE``):
+        their origins are the outlet's, whatever base_url that crawl had."""
+        if settings.getbool("NEWSBOT_URLS_FROM_ARCHIVE"):
+            self.outlet_origins = self.origins
+            return
+        foreign = [("urls", u) for u in self.article_urls if self.is_foreign(u)]
+        foreign += [("start_urls", u) for u in self.start_urls if not on_origins(u, self.outlet_origins)]
+        if not foreign:
+            return
+        argument, url = foreign[0]
+        site = self.base_url or "no base_url"
+        if not self.allow_foreign:
+            if not on_origins(url, self.outlet_origins):
+                what = f"not on {self.name}'s site ({site}); give -a base_url= for a mirror, or"
+            else:
+                what = f"not an article URL of {self.name} ({self.cms or 'its'} CMS);"
+            raise UsageError(f"-a {argument}: {url!r} is {what} -a allow_foreign=1 crawls it anyway")
+        self.foreign_given = [u for _, u in foreign]   # reported when the crawl starts (stats exist then)
+
+    def report_foreign_urls(self) -> None:
+        if not self.foreign_given:
+            return
+        stats, foreign = self.crawler.stats, self.foreign_given
+        stats.set_value("newsbot/foreign_urls", len(foreign))
+        exitcodes.report_problem(stats, "foreign_urls",
+                                 f"{len(foreign)} URL(s) given are not {self.name}'s (first: {foreign[0]}): crawled "
+                                 f"anyway (-a allow_foreign=1), their records flagged url:foreign", exitcodes.OK)
+        self.logger.warning("Crawling URLs that are not %s's (-a allow_foreign=1): %s", self.name, " ".join(foreign))
 
     @classmethod
     def update_settings(cls, settings) -> None:
@@ -157,6 +228,7 @@ class NewsSpider(scrapy.Spider):
 
     # -- start ---------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.report_foreign_urls()
         if self.article_urls:
             for url in self.article_urls:
                 yield self.article_request(url)
@@ -270,6 +342,9 @@ class NewsSpider(scrapy.Spider):
             self.logger.info("Not an article (%s): %s", reason, response.url)
             return
         item = ArticleItem(site=self.site, **page.to_dict())
+        if self.is_foreign((response.meta.get("redirect_urls") or [response.url])[0]):
+            # only -a allow_foreign=1 lets such a page be requested (newsbot/offsite.py)
+            item["extraction_warnings"] = [*(item.get("extraction_warnings") or []), FOREIGN_WARNING]
         warc = response.meta.get(WARC_META_KEY) or {}
         item["warc_filename"] = warc.get("filename")
         item["warc_record_id"] = warc.get("record_id")

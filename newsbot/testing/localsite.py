@@ -35,7 +35,9 @@ class Route:
 
 def _route_key(target: str) -> tuple[str, dict[str, str]]:
     parts = urlsplit(target)
-    return parts.path, dict(parse_qsl(parts.query, keep_blank_values=True))
+    # latin-1: one character per byte, so values compare byte for byte (an EUC-KR
+    # "%B0%E6" is not the U+FFFD a UTF-8 decode would make of it, nor of any other bytes)
+    return parts.path, dict(parse_qsl(parts.query, keep_blank_values=True, encoding="latin-1"))
 
 
 class LocalSite:

@@ -22,6 +22,10 @@ Reading:
 #: record's WARC pointer, and by the metadata record)
 WARC_META_KEY = "newsbot_warc"
 
+#: response flag: the browser middleware archived this rendered page's exchanges itself
+#: (newsbot/browser/middleware.py); the capture middleware leaves it alone
+BROWSER_ARCHIVED_FLAG = "newsbot_browser_archived"
+
 #: request meta key carrying the status line's reason phrase (set by the live handler and by
 #: replay, read by the WARC capture); here, so replay need not import the HTTP/1.1 handler
 REASON_META_KEY = "newsbot_http_reason"

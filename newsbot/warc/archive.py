@@ -40,9 +40,11 @@ class WarcArchive(CrawlerComponent):
         directory = site_dir(settings, site_of(spider), "warc")
         if settings.getbool("WARC_REVISITS", True):
             self._digests = DigestIndex(directory / "digests.sqlite3")
-            self._digests.catch_up(directory)  # what a killed run wrote but did not index
+            # what a killed run wrote but did not index (read within the crawl's record limit)
+            self._digests.catch_up(directory, max_size=settings.getint("DOWNLOAD_MAXSIZE"))
         # ... then its unfinished files are finished, so the archive holds only finished files
-        for finished in adopt_unfinished_warcs(directory, cdxj=settings.getbool("WARC_CDXJ", True)):
+        for finished in adopt_unfinished_warcs(directory, cdxj=settings.getbool("WARC_CDXJ", True),
+                                               max_size=settings.getint("DOWNLOAD_MAXSIZE")):
             run_manifest(self.crawler).adopted(finished)
 
     @property

@@ -7,6 +7,9 @@ it and every response, redirects and errors included, before anything can drop i
 Responses answered from an archive (``REPLAY_WARC``) are archived too, byte for byte as
 replayed: a replay run's output is as complete as a live run's.  Set ``WARC_ENABLED=0``
 to keep the JSON pointing at the source archive instead (what re-parsing wants).
+
+:func:`archive_exchange` is the one way an HTTP exchange becomes records: this middleware
+and the browser's (newsbot/browser/middleware.py, for what a browser received) both use it.
 """
 
 from __future__ import annotations
@@ -19,13 +22,17 @@ from scrapy.exceptions import NotConfigured
 
 from newsbot.component import CrawlerComponent
 from newsbot.faults.storage import storage_guarded
-from newsbot.warc import REASON_META_KEY, WARC_META_KEY
+from newsbot.warc import BROWSER_ARCHIVED_FLAG, REASON_META_KEY, WARC_META_KEY
 from newsbot.warc.archive import warc_archive
 
 logger = logging.getLogger(__name__)
 
 # Headers describing a transfer that the stored record no longer has (Twisted de-chunks).
 _HOP_BY_HOP = {"transfer-encoding"}
+# Headers describing encodings a browser already undid (Playwright hands out the decoded
+# body): kept under this prefix, as replay tools (pywb) name such headers.
+_DECODED = {"content-encoding", "transfer-encoding"}
+ORIGINAL_HEADER_PREFIX = "X-Archive-Orig-"
 
 
 def header_pairs(headers) -> list[tuple[str, str]]:
@@ -37,9 +44,15 @@ def header_pairs(headers) -> list[tuple[str, str]]:
     return pairs
 
 
-def stored_response_headers(headers, body_length: int) -> list[tuple[str, str]]:
-    """Headers made consistent with the stored, de-chunked payload."""
-    pairs = [(k, v) for k, v in header_pairs(headers) if k.lower() not in _HOP_BY_HOP]
+def stored_response_headers(headers, body_length: int, decoded: bool = False) -> list[tuple[str, str]]:
+    """Headers made consistent with the stored payload: de-chunked (``Transfer-Encoding``
+    dropped) or, ``decoded`` (a browser's body), with the encodings kept under
+    ``X-Archive-Orig-``; ``Content-Length`` the stored length.  ``headers``: Scrapy
+    ``Headers`` or (name, value) pairs."""
+    pairs = header_pairs(headers) if hasattr(headers, "getlist") else list(headers)
+    if decoded:
+        pairs = [(ORIGINAL_HEADER_PREFIX + k if k.lower() in _DECODED else k, v) for k, v in pairs]
+    pairs = [(k, v) for k, v in pairs if k.lower() not in _HOP_BY_HOP]
     lengths = [v for k, v in pairs if k.lower() == "content-length"]
     if lengths != [str(body_length)]:
         pairs = [(k, v) for k, v in pairs if k.lower() != "content-length"]
@@ -52,6 +65,22 @@ def request_target(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
+def archive_exchange(writer, *, url: str, method: str, request_headers: list[tuple[str, str]], request_body: bytes,
+                     status: int, reason: str, protocol: str, response_headers, body: bytes,
+                     ip_address: str | None = None, decoded: bool = False) -> dict:
+    """One HTTP exchange as a response (or revisit) record and its request record; returns
+    the WARC pointer (filename, record_id, offset, length, revisit)."""
+    request_headers = list(request_headers)
+    if not any(k.lower() == "host" for k, _ in request_headers):
+        request_headers.insert(0, ("Host", urlsplit(url).netloc))
+    return writer.capture(
+        url=url, method=method, request_target=request_target(url), request_headers=request_headers,
+        request_body=request_body, status=status, reason=reason, protocol=protocol,
+        response_headers=stored_response_headers(response_headers, len(body), decoded=decoded),
+        body=body, ip_address=ip_address,
+    )
+
+
 class WarcCaptureMiddleware(CrawlerComponent):
     def __init__(self, crawler):
         if not crawler.settings.getbool("WARC_ENABLED", True):
@@ -60,8 +89,8 @@ class WarcCaptureMiddleware(CrawlerComponent):
         self.archive = warc_archive(crawler)
 
     def process_response(self, request, response, spider=None):
-        if "newsbot_browser_archived" in response.flags:
-            # A rendered page: newsbot/browser.py archived what the browser received and,
+        if BROWSER_ARCHIVED_FLAG in response.flags:
+            # A rendered page: newsbot/browser/middleware.py archived what the browser received and,
             # apart, the DOM it built; this body is that DOM, not what a server sent.
             return response
         # Popped, not read: meta is copied to a redirect's next request, where a stale
@@ -72,21 +101,17 @@ class WarcCaptureMiddleware(CrawlerComponent):
                 reason = HTTPStatus(response.status).phrase
             except ValueError:
                 reason = ""
-        parts = urlsplit(response.url)
-        request_headers = header_pairs(request.headers)
-        if not any(k.lower() == "host" for k, _ in request_headers):
-            request_headers.insert(0, ("Host", parts.netloc))
         writer = self.archive.writer
-        location = storage_guarded(self.crawler, writer.capture)(  # disk full: stop the run
+        location = storage_guarded(self.crawler, archive_exchange)(  # disk full: stop the run
+            writer,
             url=response.url,
             method=request.method,
-            request_target=request_target(response.url),
-            request_headers=request_headers,
+            request_headers=header_pairs(request.headers),
             request_body=request.body or b"",
             status=response.status,
             reason=reason,
             protocol=response.protocol or "HTTP/1.1",
-            response_headers=stored_response_headers(response.headers, len(response.body)),
+            response_headers=response.headers,
             body=response.body,
             ip_address=str(response.ip_address) if response.ip_address else None,
         )

@@ -114,6 +114,9 @@ class CdxjLines:
 
 
 # -- reading ---------------------------------------------------------------------
+#: the longest CDXJ line read (an entry is ~300 characters plus its URL twice)
+MAX_LINE_CHARS = 64 * 1024
+
 class CdxjUnusable(Exception):
     """The CDXJ index beside a WARC cannot stand in for reading it (see :func:`iter_cdxj_positions`)."""
 
@@ -137,7 +140,11 @@ def iter_cdxj_positions(path: Path) -> Iterator[tuple[int, int, str, bool, str |
         raise CdxjUnusable(f"{index.name} is older than the WARC")
     try:
         with index.open(encoding="utf-8") as lines:
-            for line in lines:
+            # one line at a time, each bounded: a CDXJ is an input like any other (a URL is
+            # at most a few KB; a line of a gigabyte is not an index)
+            while line := lines.readline(MAX_LINE_CHARS):
+                if not line.endswith("\n") and len(line) >= MAX_LINE_CHARS:
+                    raise CdxjUnusable(f"{index.name}: a line longer than {MAX_LINE_CHARS} characters")
                 entry = json.loads(line.split(" ", 2)[2])
                 offset, length = int(entry["offset"]), int(entry["length"])
                 revisit = entry.get("mime") == "warc/revisit"

@@ -78,16 +78,20 @@ class DigestIndex:
             (url, digest, archived.record_id, archived.warc_date, archived.filename, archived.offset),
         )
 
-    def catch_up(self, directory: Path) -> int:
+    def catch_up(self, directory: Path, max_size: int | None = None) -> int:
         """Index the full responses in unfinished WARC files of ``directory``; returns how many were new.
 
         Unfinished: ``.warc.gz.open`` (a killed run's last file, or another live process's
         current one: indexing records that exist is harmless), or a ``.warc.gz`` with no
         ``.cdxj`` beside it (written so by an older newsbot, or with ``WARC_CDXJ=0``).
         Entries name a file by its final name.  Each file is read once per size it is seen at.
+        Records over ``max_size`` (the crawl's ``DOWNLOAD_MAXSIZE``; default the scan's) are
+        not inflated, as in replay.
         """
         from newsbot.outputfile import OPEN_SUFFIX, final_name
-        from newsbot.warc.scan import ArchiveError, iter_record_headers
+        from newsbot.warc.scan import DEFAULT_MAX_SIZE, ArchiveError, iter_record_headers
+
+        max_size = DEFAULT_MAX_SIZE if max_size is None else (max_size or None)
 
         directory = Path(directory)
         unfinished = [(path, final_name(path).name) for path in directory.glob(f"*.warc.gz{OPEN_SUFFIX}")]
@@ -102,7 +106,7 @@ class DigestIndex:
                 continue
             before = self.db.total_changes
             try:
-                for _, offset, _, headers in iter_record_headers(path):  # the WARC headers are enough
+                for _, offset, _, headers in iter_record_headers(path, max_size=max_size):  # the WARC headers are enough
                     digest = headers.get("warc-payload-digest")
                     if headers.get("warc-type") == "response" and digest and digest != EMPTY_DIGEST:
                         self.add(headers["warc-target-uri"], digest, ArchivedPayload(

@@ -6,6 +6,11 @@ invent one.  This plain subclass of :class:`HTTP11DownloadHandler` puts the phra
 Twisted parsed into ``request.meta["newsbot_http_reason"]`` (seen as ``response.meta``),
 where :class:`~newsbot.warc.capture.WarcCaptureMiddleware` reads it.
 
+Private API, on purpose and in this one place: Scrapy's ``Response`` has no field for the
+phrase and the handler no public hook into its agent, so this subclasses the private
+``_ScrapyAgent`` and repeats ``HTTP11DownloadHandler.download_request`` with it.
+``tests/test_private_apis.py`` fails, naming this file, on a Scrapy that changes either.
+
 It changes nothing else, so handlers that route some requests elsewhere (e.g.
 scrapy-playwright's) can sit beside it: responses they produce simply carry no
 phrase and the capture falls back to the standard one for the status code.

@@ -9,6 +9,10 @@ one when it closes a WARC, as pywb's tooling does) is indexed from that
 (:func:`newsbot.warc.cdxj.iter_cdxj_positions`), not by inflating every record; a record
 found damaged only when it is read is then reported, with file and offset, as the scan
 (:mod:`newsbot.warc.scan`) would have.
+
+Every read keeps to ``max_size`` (the crawl's ``DOWNLOAD_MAXSIZE``) as the live downloader
+does: a record over it is not indexed by the scan, and one indexed from a CDXJ is refused
+when read (its length or its WARC header says so before it is inflated), reported once.
 """
 
 from __future__ import annotations
@@ -17,17 +21,14 @@ import logging
 import os
 import sqlite3
 import weakref
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-
 from newsbot.warc.cdxj import CdxjUnusable, iter_cdxj_positions
-from newsbot.warc.scan import (CHUNK, ArchiveDamage, inflate_member, iter_record_headers, log_damage, parse_member,
+from newsbot.warc.scan import (CHUNK, DAMAGE_ERRORS, DEFAULT_MAX_SIZE, ArchiveDamage, RecordTooLarge, inflate_bytes,
+                               inflate_member, iter_record_headers, log_damage, parse_member, plain_record_at,
                                warc_paths)
 
 logger = logging.getLogger(__name__)
@@ -75,14 +76,16 @@ def stored_response(path: Path, offset: int, record, payload: bytes, original=No
         revisit_of=None if original is None else original.record_id,
     )
 
-def _read_one(path: Path, offset: int):
+def _read_one(path: Path, offset: int, max_size: int | None):
     with path.open("rb") as fh:
-        fh.seek(offset)
         if path.name.endswith(".gz"):
-            data, _, _ = inflate_member(fh, offset, fh.read(CHUNK))
-            return parse_member(data)[0]
-        record = next(iter(ArchiveIterator(fh, check_digests=False)))
-        return record, record.raw_stream.read()
+            fh.seek(offset)
+            data, _, _ = inflate_member(fh, offset, fh.read(CHUNK), max_size)
+            return parse_member(data, max_size)[0]
+        found = plain_record_at(fh, offset, max_size)
+        if found is None:
+            raise EOFError("no record at this offset")
+        return parse_member(found[0], max_size)[0]
 
 
 class ArchiveIndex:
@@ -93,8 +96,9 @@ class ArchiveIndex:
     deletes on close, so an archive of any size is indexed in the same memory.
     """
 
-    def __init__(self, locations, on_damage: Callable[[ArchiveDamage], None] = log_damage):
-        self._open(sqlite3.connect("", isolation_level=None, check_same_thread=False), paths=[])
+    def __init__(self, locations, on_damage: Callable[[ArchiveDamage], None] = log_damage,
+                 max_size: int | None = DEFAULT_MAX_SIZE):
+        self._open(sqlite3.connect("", isolation_level=None, check_same_thread=False), paths=[], max_size=max_size)
         self._db.executescript(_INDEX_SCHEMA)
 
         def damaged(damage: ArchiveDamage) -> None:
@@ -115,14 +119,18 @@ class ArchiveIndex:
                 self.files_from_cdxj += 1
                 continue
             found, member, part = 0, None, 0
-            for _, offset, length, headers in iter_record_headers([path], damaged):
+            for _, offset, length, headers in iter_record_headers([path], damaged, max_size):
                 # Records of one gzip member share its offset (a whole file gzipped as one member)
                 part, member = (part + 1 if offset == member else 0), offset
                 rec_type = headers.get("warc-type")
                 if rec_type not in ("response", "revisit"):
                     continue
-                found += 1
                 url = headers.get("warc-target-uri")
+                if not url:   # nothing a request could ever be answered with
+                    damaged(ArchiveDamage(path, offset, offset + length if length else None,
+                                          f"{rec_type} record without WARC-Target-URI"))
+                    continue
+                found += 1
                 revisit = rec_type == "revisit"
                 self._db.execute(insert, (
                     file * _FILE_SEQ + found, url, file, offset, length, part, revisit, headers.get("warc-record-id"),
@@ -154,8 +162,11 @@ class ArchiveIndex:
             self._paths.append(path)
         return True
 
-    def _open(self, db: sqlite3.Connection, paths: list[Path]) -> None:
+    def _open(self, db: sqlite3.Connection, paths: list[Path], max_size: int | None) -> None:
+        #: the largest record payload read (DOWNLOAD_MAXSIZE; None: no limit)
+        self.max_size = max_size
         self.damage: list[ArchiveDamage] = []
+        self._reported: set[tuple[int, int]] = set()   # (file, offset) found damaged when read
         #: told of a record found damaged when read (the replay handler counts it)
         self.on_damage: Callable[[ArchiveDamage], None] = log_damage
         self._paths = paths
@@ -178,13 +189,13 @@ class ArchiveIndex:
             target.close()
 
     @classmethod
-    def load(cls, path: str | Path) -> ArchiveIndex:
+    def load(cls, path: str | Path, max_size: int | None = DEFAULT_MAX_SIZE) -> ArchiveIndex:
         """An index :meth:`save` wrote, opened read-only (``immutable``: nobody writes it
         any more, so SQLite takes no locks); damage found when it was built is not repeated."""
         index = cls.__new__(cls)
         db = sqlite3.connect(f"{Path(path).absolute().as_uri()}?immutable=1", uri=True,
                              isolation_level=None, check_same_thread=False)
-        index._open(db, [Path(p) for (p,) in db.execute("SELECT path FROM files ORDER BY file")])
+        index._open(db, [Path(p) for (p,) in db.execute("SELECT path FROM files ORDER BY file")], max_size)
         index._count = db.execute("SELECT COUNT(DISTINCT url) FROM records").fetchone()[0]
         return index
 
@@ -238,15 +249,17 @@ class ArchiveIndex:
 
     def _read(self, file: int, offset: int, length: int | None, part: int = 0):
         path = self._paths[file]
-        if length is None:
-            return path, _read_one(path, offset)
+        if length is None or not path.name.endswith(".gz"):
+            return path, _read_one(path, offset, self.max_size)
+        # A gzip member (usually one record), its length known: one read, one bounded inflate;
+        # a member too long to inflate within the limit is refused before it is read.
+        inflate_bytes(b"", self.max_size, length=length)
         fd = self._fds.get(file)
         if fd is None:
             if len(self._fds) >= _OPEN_FILES:
                 self.close_files()
             fd = self._fds[file] = os.open(path, os.O_RDONLY)
-        # A gzip member (usually one record), its length known: one read, one inflate.
-        return path, parse_member(zlib.decompress(os.pread(fd, length, offset), zlib.MAX_WBITS | 16))[part]
+        return path, parse_member(inflate_bytes(os.pread(fd, length, offset), self.max_size), self.max_size)[part]
 
     def get(self, url: str, canonicalize=None) -> StoredResponse | None:
         """The record for ``url``; failing that, for the same canonical URL (``canonicalize``),
@@ -285,10 +298,14 @@ class ArchiveIndex:
         """:meth:`_read`, or None with the damage reported (a record indexed from a CDXJ is
         first inflated here; one indexed by the scan already was)."""
         try:
-            return self._read(file, offset, length, part)
-        except (zlib.error, EOFError, ArchiveLoadFailed, ValueError) as exc:
-            self.on_damage(ArchiveDamage(self._paths[file], offset, offset + length if length else None,
-                                         str(exc) or type(exc).__name__))
+            read = self._read(file, offset, length, part)
+            _status_line(read[1][0])   # a status line that is no status is damage too (ValueError)
+            return read
+        except (RecordTooLarge, *DAMAGE_ERRORS) as exc:
+            if (file, offset) not in self._reported:   # once, however often it is asked for
+                self._reported.add((file, offset))
+                self.on_damage(ArchiveDamage(self._paths[file], offset, offset + length if length else None,
+                                             str(exc) or type(exc).__name__, oversized=isinstance(exc, RecordTooLarge)))
             return None
 
 
@@ -308,7 +325,7 @@ CREATE TABLE records (
     url TEXT NOT NULL,
     file INTEGER NOT NULL,          -- ArchiveIndex._paths[file]
     offset INTEGER NOT NULL,
-    length INTEGER,                 -- gzip member length; NULL in an uncompressed WARC
+    length INTEGER,                 -- gzip member length (a record's, in an uncompressed WARC)
     part INTEGER NOT NULL,          -- which record of its gzip member (one member may hold several)
     revisit INTEGER NOT NULL,
     record_id TEXT,
@@ -325,9 +342,10 @@ _FIRST_CAPTURE = "NOT EXISTS (SELECT 1 FROM records AS e WHERE e.url = r.url AND
 _POSITION = "SELECT file, offset, length, part, revisit, refers_to, refers_to_url, digest FROM records"
 
 
-def iter_responses(locations, on_damage: Callable[[ArchiveDamage], None] = log_damage) -> Iterator[StoredResponse]:
+def iter_responses(locations, on_damage: Callable[[ArchiveDamage], None] = log_damage,
+                   max_size: int | None = DEFAULT_MAX_SIZE) -> Iterator[StoredResponse]:
     """Every response (revisits resolved) at ``locations``, in archive order."""
-    index = ArchiveIndex(locations, on_damage)
+    index = ArchiveIndex(locations, on_damage, max_size)
     for url in index.order:
         stored = index.get(url)
         if stored is not None:

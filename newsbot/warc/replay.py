@@ -14,6 +14,7 @@ from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
+from newsbot import exitcodes
 from newsbot.component import CrawlerComponent
 from newsbot.urls import canonical_rule
 from newsbot.warc import REASON_META_KEY, WARC_META_KEY
@@ -21,6 +22,20 @@ from newsbot.warc.index import ArchiveIndex
 from newsbot.warc.scan import log_damage
 
 logger = logging.getLogger(__name__)
+
+
+def count_damage(stats, damage: list) -> None:
+    """Damaged and oversized records skipped (``newsbot/archive_damage``, of which
+    ``newsbot/archive_oversized``), named in the crawl report."""
+    if not damage:
+        return
+    stats.inc_value("newsbot/archive_damage", len(damage))
+    oversized = sum(d.oversized for d in damage)
+    if oversized:
+        stats.inc_value("newsbot/archive_oversized", oversized)
+    # exit status 0: the records around the damage were used; the report says what was not
+    exitcodes.report_problem(stats, "archive_damage", "archive records were skipped, damaged or over DOWNLOAD_MAXSIZE "
+                             "(newsbot/archive_damage): the log names each one's file and offset", exitcodes.OK)
 
 
 class ReplayArchive(CrawlerComponent):
@@ -32,13 +47,15 @@ class ReplayArchive(CrawlerComponent):
     def __init__(self, crawler):
         super().__init__(crawler)
         settings = crawler.settings
+        # The live downloader's limit holds for archived records too (0: none, as in Scrapy)
+        max_size = settings.getint("DOWNLOAD_MAXSIZE") or None
         saved = settings.get("REPLAY_INDEX")
         if saved:
-            self.index = ArchiveIndex.load(saved)
+            self.index = ArchiveIndex.load(saved, max_size=max_size)
         else:
             # A list (scrapy reparse) or one path; "a,b" on the command line.
             locations = settings.getlist("REPLAY_WARC")
-            self.index = ArchiveIndex(locations, on_damage=self.damaged)
+            self.index = ArchiveIndex(locations, on_damage=self.damaged, max_size=max_size)
             logger.info("Replaying from %s: %d archived responses", ", ".join(map(str, locations)), len(self.index))
         # (a re-parse reported what it found reading the archive; a record found damaged only
         # when read, its CDXJ index having stood in for the reading, is counted here)
@@ -47,7 +64,7 @@ class ReplayArchive(CrawlerComponent):
 
     def damaged(self, damage) -> None:
         log_damage(damage)
-        self.crawler.stats.inc_value("newsbot/archive_damage")
+        count_damage(self.crawler.stats, [damage])
 
     def close(self) -> None:
         self.index.close()  # idempotent
