@@ -13,7 +13,10 @@ reliable before/after on a shared VM; end-to-end crawls drift), of:
 * ``known to_dict``: ``to_dict`` over the pages the family's selectors fully read (title,
   date and body from ``selector``: the known-family path, where the later extraction layers
   only fill optional fields), with their count; the other pages of a fixture site are its
-  deliberately drifted ones, where the label layer or trafilatura runs.
+  deliberately drifted ones, where the label layer or trafilatura runs;
+* ``generic to_dict``: the generic spider's page object (newsbot/cms/generic.py: no
+  selectors, every field from the later layers) over the same parsed responses, its URL
+  shape learned from the group's own URLs: what an outlet on an unknown CMS costs.
 
 Pages: family A's older skin from benchmarks/sitegen.py (20-80 KB, like real pages) and
 each fixture article of tests/fixtures under its outlet's spider.  The last line is a
@@ -40,6 +43,8 @@ from scrapy.utils.project import get_project_settings  # noqa: E402
 from scrapy.utils.test import get_crawler  # noqa: E402
 
 import sitegen  # noqa: E402
+from newsbot.cms.generic import GenericArticle, GenericUrls  # noqa: E402
+from newsbot.discovery.patterns import learn_shape  # noqa: E402
 from newsbot.testing.localsite import load_routes  # noqa: E402
 
 FIXTURES = REPO / "tests" / "fixtures"
@@ -88,6 +93,12 @@ def known_family_path(spider, response) -> bool:
     return all(provenance[field] == "selector" for field in ("title", "published_at", "body"))
 
 
+def generic_page(pages) -> type[GenericArticle]:
+    """The generic spider's page object for these pages, its URL shape learned from their URLs."""
+    urls = GenericUrls.learned(learn_shape([], known_articles=[url for url, _, _ in pages], min_score=1))
+    return type("BenchGenericArticle", (GenericArticle,), {"urls": urls})
+
+
 def thread_cpu(function, items) -> float:
     start = time.thread_time()
     for item in items:
@@ -106,11 +117,12 @@ def main() -> None:
 
     digest = hashlib.sha256()
     print(f"{'pages':<14}{'n':>6}{'selector ms':>14}{'to_dict ms':>13}{'parse_article ms':>19}"
-          f"{'known n':>9}{'known to_dict ms':>18}")
+          f"{'known n':>9}{'known to_dict ms':>18}{'generic to_dict ms':>20}")
     for label, spider, pages in corpus.groups:
         repeat = 1 if label == "generated A" else args.fixture_repeat
         best = {"selector": float("inf"), "to_dict": float("inf"), "parse_article": float("inf"),
-                "known": float("inf")}
+                "known": float("inf"), "generic": float("inf")}
+        generic = generic_page(pages)
         known = [page for page, response in zip(pages, corpus.responses(pages)) if known_family_path(spider, response)]
         for _ in range(args.rounds):
             responses = [r for _ in range(repeat) for r in corpus.responses(pages)]
@@ -123,6 +135,8 @@ def main() -> None:
             known_objects = [spider.article_page(r.url, r.selector)
                              for r in [r for _ in range(repeat) for r in corpus.responses(known)]]
             best["known"] = min(best["known"], thread_cpu(lambda p: p.to_dict(), known_objects))
+            generic_objects = [generic(r.url, r.selector) for r in [r for _ in range(repeat) for r in corpus.responses(pages)]]
+            best["generic"] = min(best["generic"], thread_cpu(lambda p: p.to_dict(), generic_objects))
         for response in corpus.responses(pages):
             page = spider.article_page(response.url, response.selector)
             output = {"not_an_article": page.not_an_article(), **page.to_dict()}
@@ -131,7 +145,7 @@ def main() -> None:
         n_known = len(known) * repeat
         print(f"{label:<14}{n:>6}" + "".join(f"{best[k] / n * 1000:>{w}.3f}"
                                            for k, w in (("selector", 14), ("to_dict", 13), ("parse_article", 19)))
-              + f"{n_known:>9}{best['known'] / max(n_known, 1) * 1000:>18.3f}")
+              + f"{n_known:>9}{best['known'] / max(n_known, 1) * 1000:>18.3f}{best['generic'] / n * 1000:>20.3f}")
     print(f"outputs sha256 {digest.hexdigest()}")
 
 

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/pipeline_vs_bare.py                  # 5,000 articles
     .venv/bin/python benchmarks/pipeline_vs_bare.py --articles 50000 # peak RSS must not grow
+    .venv/bin/python benchmarks/pipeline_vs_bare.py --articles 500 --generic   # + the generic spider
 
 One run: serve a generated family-A outlet of N articles (benchmarks/sitegen.py, its
 own process on 127.0.0.1), crawl it (a) with a bare Scrapy spider that only follows
@@ -10,8 +11,21 @@ dedupe, WARC, JSON Lines), both at the same concurrency and with politeness dela
 then re-parse the archive (b) wrote.  Each crawl runs in a fresh process, so CPU time
 and peak RSS are that crawl's alone.  Prints a table; ``--json PATH`` saves the numbers.
 
+(b) runs with ``REQUISITES=none``, as every run did before page requisites were
+archived, so its numbers stay comparable with earlier runs.  ``--requisites`` makes the
+site serve what its article pages name (a photo per article, a shared stylesheet with an
+@import, a font and a logo: benchmarks/sitegen.py) and adds (c), the same newsbot crawl
+with ``REQUISITES=images+css``: what archiving them costs, in pages/s and in bytes per
+article.
+
 Numbers are only comparable within one run on one machine: run it on an idle machine,
 and read the ratio, not the absolute rates, when something else is running.
+
+``--generic`` adds (c): the same outlet crawled by the generic spider (newsbot/cms/generic.py),
+which knows nothing of the CMS: it learns the article URL shape from the list pages (given
+as its start pages: it does not page) and extracts every field with the later layers
+(structured metadata, labelled text, trafilatura for the body).  Its column is the cost of
+an outlet on an unknown CMS beside the known-family path of (b).
 """
 
 from __future__ import annotations
@@ -57,7 +71,7 @@ def _cpu_seconds() -> float:
 
 
 def run_child(mode: str, base_url: str, output_dir: str, concurrency: int, result_path: str,
-              overrides: dict | None = None) -> None:
+              overrides: dict | None = None, start_urls: str | None = None) -> None:
     """Crawl once in this process and write what was measured to ``result_path``."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
@@ -73,13 +87,18 @@ def run_child(mode: str, base_url: str, output_dir: str, concurrency: int, resul
         if mode == "fetch":
             spider_args["fetch_only"] = "1"
     else:
+        from newsbot.cms.generic import GenericSpider
         from newsbot.spiders.registry import GginewsSpider
 
         settings = get_project_settings()
         settings.setdict({**_common_settings(concurrency), "OUTPUT_DIR": output_dir, **(overrides or {})},
                          priority="cmdline")
+        base = GginewsSpider
+        if mode == "generic":
+            base = GenericSpider
+            spider_args.update(site="gginews", start_urls=start_urls)
 
-        class TimedSpider(GginewsSpider):
+        class TimedSpider(base):
             """gginews, timing parse_article: HTML parse plus page object, per article."""
 
             extraction_seconds = 0.0
@@ -92,6 +111,8 @@ def run_child(mode: str, base_url: str, output_dir: str, concurrency: int, resul
                 return results
 
         spidercls, articles_stat = TimedSpider, "newsbot/items_written"
+        # (b) as measured before requisites existed; (c) with them (see the module docstring)
+        settings.set("REQUISITES", "images+css" if mode == "full-req" else "none", priority="cmdline")
 
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spidercls)
@@ -113,7 +134,17 @@ def run_child(mode: str, base_url: str, output_dir: str, concurrency: int, resul
         "finish_reason": stats.get("finish_reason"),
         "errors": stats.get("log_count/ERROR", 0),
     }
-    if mode == "full":
+    if mode in ("full", "full-req"):
+        requisites = sum(v for k, v in stats.items() if k.startswith("newsbot/requisites/fetched/"))
+        result["requisites"] = requisites
+        # pages: list and article pages (and robots.txt), without the requisites
+        result["pages"] -= requisites
+        result["responses"] = stats.get("response_received_count", 0)
+        result["warc_bytes"] = stats.get("newsbot/warc_bytes", 0)
+        result["requisite_bytes_archived"] = stats.get("newsbot/requisites/bytes_archived", 0)
+        result["requisite_revisits"] = stats.get("newsbot/requisites/revisits", 0)
+        result["requisites_failed"] = sum(v for k, v in stats.items() if k.startswith("newsbot/requisites/failed/"))
+    if mode in ("full", "full-req", "generic"):
         result["extraction_seconds"] = spidercls.extraction_seconds
         result["items_duplicate"] = stats.get("newsbot/items_duplicate", 0)
         result["extraction_warnings"] = stats.get("newsbot/items_with_extraction_warnings", 0)
@@ -129,9 +160,11 @@ def _proc_cpu_seconds(pid: int) -> float:
 class GeneratedSite:
     """benchmarks/sitegen.py in its own process; ``base_url`` once it listens."""
 
-    def __init__(self, articles: int):
+    def __init__(self, articles: int, requisites: bool = False):
+        self.articles = articles
         self.process = subprocess.Popen(
-            [sys.executable, str(BENCHMARKS / "sitegen.py"), "--articles", str(articles)],
+            [sys.executable, str(BENCHMARKS / "sitegen.py"), "--articles", str(articles),
+             *(["--requisites"] if requisites else [])],
             stdout=subprocess.PIPE, text=True,
         )
         line = self.process.stdout.readline()
@@ -164,6 +197,9 @@ def crawl(mode: str, site: GeneratedSite, workdir: Path, concurrency: int, overr
            "--output-dir", str(output_dir), "--concurrency", str(concurrency), "--result", str(result_path)]
     for override in overrides:
         cmd += ["--set", override]
+    if mode == "generic":  # its start pages: every list page (the generic spider does not page)
+        pages = -(-site.articles // 20)
+        cmd += ["--start-urls", ",".join(f"{site.base_url}/news/list.php?page={p}" for p in range(1, pages + 1))]
     subprocess.run(cmd, cwd=REPO, env=_child_env(), check=True, timeout=timeout)
     result = json.loads(result_path.read_text())
     result["server_cpu_share"] = (site.cpu_seconds() - server_cpu) / result["seconds"]
@@ -193,7 +229,7 @@ def reparse(warc_dir: Path, workdir: Path, timeout: float = 7200) -> dict:
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"scrapy reparse exited with {os.waitstatus_to_exitcode(status)}")
-    articles = sum(1 for path in (output_dir / "gginews" / "jsonl").glob("*.jsonl")
+    articles = sum(1 for path in (output_dir / "gginews" / "reparse" / "jsonl").glob("*.jsonl")
                    for _ in path.open("rb"))
     processes = len(list((output_dir / "gginews" / "reports").glob("*.json")))   # one crawl report each
     return {"mode": "reparse", "seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
@@ -206,14 +242,14 @@ def _du_mb(path: Path, pattern: str) -> float:
 
 def benchmark(articles: int, concurrency: int, workdir: Path, repeat: int = 1, overrides: list[str] = (),
               modes: tuple[str, ...] = ("fetch", "bare", "full")) -> dict:
-    site = GeneratedSite(articles)
+    site = GeneratedSite(articles, requisites="full-req" in modes)
     runs = {mode: [] for mode in modes}
     try:
         for _ in range(repeat):
             # Side by side: alternate, so drift in the machine's load hits all alike.
             for mode in modes:
-                result = crawl(mode, site, workdir, concurrency, overrides if mode == "full" else ())
-                if mode == "full":
+                result = crawl(mode, site, workdir, concurrency, overrides if mode.startswith("full") or mode == "generic" else ())
+                if mode.startswith("full"):
                     gginews = Path(result["output_dir"]) / "gginews"
                     result["warc_mb"] = _du_mb(gginews / "warc", "*.warc.gz")
                     result["jsonl_mb"] = _du_mb(gginews / "jsonl", "*.jsonl")
@@ -272,6 +308,18 @@ def summary(results: dict) -> dict:
         "reparse_articles_per_s": reparse_run["articles"] / reparse_run["seconds"],
         "reparse_cpu_s_per_1000": cpu_per_1000(reparse_run),
         "reparse_peak_rss_mb": reparse_run["peak_rss_mb"],
+        **(generic_summary(results) if "generic" in results else {}),
+    }
+
+
+def generic_summary(results: dict) -> dict:
+    generic, full = results["generic"], results["full"]
+    cpu = generic["cpu_seconds"] / max(generic["articles"], 1) * 1000
+    return {
+        "generic_pages_per_s": generic["pages"] / generic["seconds"],
+        "generic_cpu_s_per_1000": cpu,
+        "generic_extraction_ms_per_article": generic["extraction_seconds"] / max(generic["articles"], 1) * 1000,
+        "cpu_ratio_generic_to_full": cpu / (full["cpu_seconds"] / max(full["articles"], 1) * 1000),
     }
 
 
@@ -311,6 +359,18 @@ def report(results: dict) -> str:
                 for r in columns if r["finish_reason"] != "finished" or r["errors"]]
     problems += [f"{r['mode']}: {r['articles']} articles of {results['articles']}"
                  for r in (*columns, reparse_run) if r["articles"] != results["articles"]]
+    if "generic" in results:
+        generic = results["generic"]
+        lines += [
+            "",
+            f"generic spider on the same outlet (no selectors: metadata, labels, trafilatura): "
+            f"{numbers['generic_pages_per_s']:.0f} pages/s, CPU {numbers['generic_cpu_s_per_1000']:.2f} s per 1,000 "
+            f"articles ({numbers['cpu_ratio_generic_to_full']:.2f}x the known-family crawl's), extraction "
+            f"{numbers['generic_extraction_ms_per_article']:.2f} ms/article (known family "
+            f"{numbers['extraction_ms_per_article']:.2f}), peak RSS {generic['peak_rss_mb']:.0f} MB",
+        ]
+        if generic["articles"] != results["articles"]:
+            problems.append(f"generic: {generic['articles']} articles of {results['articles']}")
     if problems:
         lines += ["", "WARNING: " + "; ".join(problems)]
     return "\n".join(lines)
@@ -329,6 +389,63 @@ def report_full_only(results: dict) -> str:
     ])
 
 
+def summary_requisites(results: dict) -> dict:
+    """Requisites off (b) and on (c), on the same site: the headline numbers."""
+    off, on = results["full"], results["full-req"]
+
+    def per_article(run, key):
+        return run[key] / max(run["articles"], 1)
+
+    return {
+        "req_off_pages_per_s": off["pages"] / off["seconds"],
+        "req_on_pages_per_s": on["pages"] / on["seconds"],
+        "req_on_responses_per_s": on["responses"] / on["seconds"],
+        "req_off_articles_per_s": off["articles"] / off["seconds"],
+        "req_on_articles_per_s": on["articles"] / on["seconds"],
+        "req_off_warc_bytes_per_article": per_article(off, "warc_bytes"),
+        "req_on_warc_bytes_per_article": per_article(on, "warc_bytes"),
+        "req_off_cpu_s_per_1000": off["cpu_seconds"] / max(off["articles"], 1) * 1000,
+        "req_on_cpu_s_per_1000": on["cpu_seconds"] / max(on["articles"], 1) * 1000,
+        "req_on_requisites": on["requisites"],
+    }
+
+
+def report_requisites(results: dict) -> str:
+    off, on = results["full"], results["full-req"]
+    numbers = summary_requisites(results)
+    rows = [
+        ("articles", f"{off['articles']:,}", f"{on['articles']:,}"),
+        ("pages fetched (lists, articles)", f"{off['pages']:,}", f"{on['pages']:,}"),
+        ("requisites fetched", f"{off['requisites']:,}", f"{on['requisites']:,}"),
+        ("seconds", f"{off['seconds']:.1f}", f"{on['seconds']:.1f}"),
+        ("pages/s", f"{numbers['req_off_pages_per_s']:.0f}", f"{numbers['req_on_pages_per_s']:.0f}"),
+        ("responses/s (requisites included)", f"{off['responses'] / off['seconds']:.0f}",
+         f"{numbers['req_on_responses_per_s']:.0f}"),
+        ("articles/s", f"{numbers['req_off_articles_per_s']:.1f}", f"{numbers['req_on_articles_per_s']:.1f}"),
+        ("CPU s per 1,000 articles", f"{numbers['req_off_cpu_s_per_1000']:.2f}", f"{numbers['req_on_cpu_s_per_1000']:.2f}"),
+        ("WARC bytes per article", f"{numbers['req_off_warc_bytes_per_article']:,.0f}",
+         f"{numbers['req_on_warc_bytes_per_article']:,.0f}"),
+        ("peak RSS MB", f"{off['peak_rss_mb']:.0f}", f"{on['peak_rss_mb']:.0f}"),
+    ]
+    lines = [f"page requisites, same site (a {sitegen_photo_kb()} KB photo per article; one stylesheet, "
+             "its import, font and logo for all):",
+             f"{'':36}{'REQUISITES=none':>17}{'images+css':>14}",
+             *(f"{name:36}{a:>17}{b:>14}" for name, a, b in rows),
+             f"cost: {numbers['req_on_articles_per_s'] / numbers['req_off_articles_per_s']:.2f}x the articles/s, "
+             f"{numbers['req_on_warc_bytes_per_article'] / numbers['req_off_warc_bytes_per_article']:.2f}x the "
+             f"WARC bytes per article"]
+    if on["requisites_failed"]:
+        lines.append(f"WARNING: {on['requisites_failed']} requisite(s) failed")
+    return "\n".join(lines)
+
+
+def sitegen_photo_kb() -> int:
+    sys.path.insert(0, str(BENCHMARKS))
+    import sitegen
+
+    return sitegen.PHOTO_BYTES // 1024
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=5000, help="articles on the generated site (default 5000)")
@@ -340,7 +457,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the newsbot crawl and the re-parse (e.g. to compare peak RSS at 5,000 and 50,000)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a newsbot setting for the full crawl, e.g. WARC_COMPRESS_LEVEL=1 (repeatable)")
-    parser.add_argument("--child", choices=("fetch", "bare", "full"), help=argparse.SUPPRESS)
+    parser.add_argument("--requisites", action="store_true",
+                        help="also crawl with page requisites on (REQUISITES=images+css), the site serving them")
+    parser.add_argument("--child", choices=("fetch", "bare", "full", "full-req"), help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     parser.add_argument("--output-dir", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
@@ -348,20 +467,28 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.child:
         overrides = dict(item.split("=", 1) for item in args.set)
-        run_child(args.child, args.base_url, args.output_dir, args.concurrency, args.result, overrides)
+        run_child(args.child, args.base_url, args.output_dir, args.concurrency, args.result, overrides,
+                  args.start_urls)
         return 0
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="newsbot-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         modes = ("full",) if args.full_only else ("fetch", "bare", "full")
+        if args.requisites:
+            modes += ("full-req",)
         results = benchmark(args.articles, args.concurrency, workdir, args.repeat, args.set, modes)
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
     print(report(results) if not args.full_only else report_full_only(results))
+    if args.requisites:
+        print()
+        print(report_requisites(results))
     if args.json:
         numbers = summary(results) if not args.full_only else {}
+        if args.requisites:
+            numbers.update(summary_requisites(results))
         args.json.write_text(json.dumps({"summary": numbers, **results}, indent=2))
     return 0
 

@@ -151,9 +151,48 @@ def list_page(page: int, articles: int) -> bytes:
     return HEADER.replace("@TITLE@", "행정").encode() + body.encode() + _SIDEBARS[1 + page % (len(_SIDEBARS) - 1)] + FOOTER
 
 
-def route(target: bytes, articles: int) -> tuple[int, bytes]:
-    """(status, body) for a request target; a few string operations, no per-article state."""
+# -- page requisites (``--requisites``) ---------------------------------------------------
+# Every article page already names a photo (``/data/news/<date>/<idx>_1.jpg``) and the
+# stylesheet ``/css/style.css``; by default they answer 404, as before.  With
+# ``--requisites`` they are served: a photo of PHOTO_BYTES per article (unique bytes per
+# article: its own payload digest; opaque bytes, not a decodable JPEG, which is all a
+# crawler sees of it), and the site's stylesheet with an @import, a web font and a
+# background logo, shared by every page (fetched once per run).
+PHOTO_BYTES = 96 * 1024
+_BLOBS = [random.Random(seed).randbytes(PHOTO_BYTES) for seed in range(8)]
+STYLESHEET = (b'@import url("/css/layout.css");\n'
+              b'@font-face { font-family: "Site"; src: url("/fonts/site.woff2") format("woff2"); }\n'
+              b'#header { background: url("/img/logo.png") no-repeat; }\n' + _STYLE.encode())
+LAYOUT = b"#container { width: 1000px; margin: 0 auto; }\n.titleWrap strong { font-family: Site, sans-serif; }\n"
+FONT = random.Random(100).randbytes(48 * 1024)
+LOGO = random.Random(101).randbytes(6 * 1024)
+_REQUISITES = {b"/css/style.css": (STYLESHEET, b"text/css"), b"/css/layout.css": (LAYOUT, b"text/css"),
+               b"/fonts/site.woff2": (FONT, b"font/woff2"), b"/img/logo.png": (LOGO, b"image/png")}
+
+
+def photo(idx: int) -> bytes:
+    return _BLOBS[idx % len(_BLOBS)][:-8] + idx.to_bytes(8, "big")
+
+
+def route(target: bytes, articles: int, requisites: bool = False) -> tuple[int, bytes, bytes]:
+    """(status, body, Content-Type) for a request target; a few string operations, no
+    per-article state."""
     path, _, query = target.partition(b"?")
+    if requisites:
+        if path in _REQUISITES:
+            return 200, *_REQUISITES[path]
+        if path.startswith(b"/data/news/") and path.endswith(b"_1.jpg"):
+            try:
+                idx = int(path.rsplit(b"/", 1)[1][:-6])
+            except ValueError:
+                idx = 0
+            if 1 <= idx <= articles:
+                return 200, photo(idx), b"image/jpeg"
+    status, body = _page(path, query, articles)
+    return status, body, b"text/plain" if target == b"/robots.txt" else b"text/html; charset=utf-8"
+
+
+def _page(path: bytes, query: bytes, articles: int) -> tuple[int, bytes]:
     params = dict(p.partition(b"=")[::2] for p in query.split(b"&") if p)
     try:
         if path == b"/news/view.php":
@@ -169,14 +208,14 @@ def route(target: bytes, articles: int) -> tuple[int, bytes]:
     return 404, b"<html><body>Not Found</body></html>"
 
 
-async def _serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, articles: int) -> None:
+async def _serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, articles: int,
+                            requisites: bool = False) -> None:
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
             request_line = head.split(b"\r\n", 1)[0]
             method, target, _ = request_line.split(b" ", 2)
-            status, body = route(target, articles)
-            content_type = b"text/plain" if target == b"/robots.txt" else b"text/html; charset=utf-8"
+            status, body, content_type = route(target, articles, requisites)
             writer.write(
                 b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
                 % (status, b"OK" if status == 200 else b"Not Found", content_type, len(body))
@@ -190,19 +229,20 @@ async def _serve_connection(reader: asyncio.StreamReader, writer: asyncio.Stream
         writer.close()
 
 
-async def serve(articles: int, host: str = "127.0.0.1", port: int = 0) -> None:
+async def serve(articles: int, host: str = "127.0.0.1", port: int = 0, requisites: bool = False) -> None:
     server = await asyncio.start_server(
-        lambda r, w: _serve_connection(r, w, articles), host, port, backlog=256
+        lambda r, w: _serve_connection(r, w, articles, requisites), host, port, backlog=256
     )
     print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
     async with server:
         await server.serve_forever()
 
 
-async def serve_many(sites: int, articles: int, host: str = "127.0.0.1") -> None:
+async def serve_many(sites: int, articles: int, host: str = "127.0.0.1", requisites: bool = False) -> None:
     """``sites`` outlets of ``articles`` each, one port apiece (an outlet per host:port, as
     many outlets would be for ``scrapy crawlall``: benchmarks/crawlall_memory.py)."""
-    servers = [await asyncio.start_server(lambda r, w: _serve_connection(r, w, articles), host, 0, backlog=256)
+    servers = [await asyncio.start_server(lambda r, w: _serve_connection(r, w, articles, requisites), host, 0,
+                                          backlog=256)
                for _ in range(sites)]
     print("PORTS " + ",".join(str(s.sockets[0].getsockname()[1]) for s in servers), flush=True)
     await asyncio.gather(*(s.serve_forever() for s in servers))
@@ -212,13 +252,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--requisites", action="store_true",
+                        help="serve each article's photo and the site's stylesheet, font and logo (default: 404)")
     parser.add_argument("--sites", type=int, default=0, help="serve this many outlets, one port each (prints PORTS a,b,...)")
     args = parser.parse_args()
     try:
         if args.sites:
-            asyncio.run(serve_many(args.sites, args.articles))
+            asyncio.run(serve_many(args.sites, args.articles, requisites=args.requisites))
         else:
-            asyncio.run(serve(args.articles, port=args.port))
+            asyncio.run(serve(args.articles, port=args.port, requisites=args.requisites))
     except KeyboardInterrupt:
         sys.exit(0)
 

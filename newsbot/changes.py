@@ -3,8 +3,8 @@
 Files appear under their final name only when finished, and never change after
 (:mod:`newsbot.outputfile`), so "new" is a question about file names: which finished
 files of a stream has this consumer not had yet?  A **stream** is one folder of one kind
-of file (:data:`STREAMS`): ``jsonl`` (the crawl's JSON Lines), ``reparse`` (re-parsed
-JSON Lines, once re-parses write a folder of their own), ``warc`` (WARC files).
+of file (:data:`STREAMS`): ``jsonl`` (the crawl's JSON Lines), ``reparse`` (the JSON
+Lines ``scrapy reparse`` writes to ``reparse/jsonl/``), ``warc`` (WARC files).
 
 Names do not arrive in name order: several processes may write one folder (cluster
 workers, re-parse shards, a crawl beside a re-parse), a long run finishes its file after a
@@ -51,7 +51,7 @@ class Stream:
 
 STREAMS = {
     "jsonl": Stream("jsonl", "jsonl", ".jsonl", True),
-    # re-parse output, in a folder of its own (docs/records.md): read when it exists
+    # re-parse output, in a folder of its own (JSONL_DIR of scrapy reparse, docs/records.md)
     "reparse": Stream("reparse", "reparse/jsonl", ".jsonl", True),
     "warc": Stream("warc", "warc", ".warc.gz", False),
 }

@@ -114,3 +114,30 @@ def _expand_two_digit_year(yy: int, now: datetime) -> int:
 def to_iso(value: datetime) -> str:
     """ISO 8601 with an explicit offset, seconds precision: ``2024-08-06T07:38:57+09:00``."""
     return value.isoformat(timespec="seconds")
+
+
+#: How far a published time may lie after the crawl before it is taken for an error of the
+#: outlet's (a typo'd year, a CMS default of 2099-12-31) rather than a time: time zones and
+#: clock skew stay well inside a day.
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def is_future(value: str | None, reference: datetime | str | None = None) -> bool:
+    """True when the ISO 8601 time ``value`` is more than :data:`FUTURE_TOLERANCE` after
+    ``reference`` (a datetime or ISO string; default: now).  Such a date is kept in the
+    record with the warning ``published_at:future`` but never trusted to steer a crawl:
+    it is no high-water mark and stops no list walk (newsbot/spiders/walk.py)."""
+    if not value:
+        return False
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if isinstance(reference, str):
+            reference = datetime.fromisoformat(reference.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    reference = reference or datetime.now(timezone.utc)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=KST)
+    if reference.tzinfo is None:
+        reference = reference.replace(tzinfo=timezone.utc)
+    return moment > reference + FUTURE_TOLERANCE

@@ -38,6 +38,7 @@ class ArticleItem(scrapy.Item):
     warc_record_id = scrapy.Field()
     extraction_warnings = scrapy.Field()  # missing required fields and extraction doubts (docs/records.md)
     provenance = scrapy.Field()      # which extraction layer gave each field (newsbot.extract.layers)
+    reparsed_at = scrapy.Field()     # when `scrapy reparse` made this record (None in a crawl's)
     # enrichment (newsbot.pipelines.enrich): who the article is about, what it is about
     regions = scrapy.Field()         # governments named, resolved by newsbot.regions
     topics = scrapy.Field()          # keyword-rule topic tags with their matched terms (newsbot.topics)

@@ -25,7 +25,9 @@ def clean_author(raw: str | None) -> str | None:
     if not raw:
         return None
     text = clean_line(_EMAIL.sub(" ", raw))
-    text = re.sub(r"^(?:작성자|기자명|글)\s*[:：]?\s*", "", text)
+    # labels before the name: 작성자, 기자명, 글, 사진, 글·사진 (a byline "글·사진 홍길동 기자")
+    # (글 and 사진 only as words of their own: 글로벌뉴스, 사진기자회 keep their first syllable)
+    text = re.sub(r"^(?:(?:작성자|기자명)\s*[:：]?\s*|(?:글\s*[·・/]\s*사진|글|사진)(?:\s*[:：]\s*|\s+))", "", text)
     text = _REPORTER_SUFFIX.sub("", text).strip(" |/·,")
     return text or None
 

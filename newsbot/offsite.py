@@ -32,7 +32,7 @@ from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import IgnoreRequest
 
 from newsbot import exitcodes
-from newsbot.faults import record_fault
+from newsbot.faults import is_requisite_request, record_fault
 from newsbot.urls import has_credentials, on_origins, origin, redact_credentials
 
 logger = logging.getLogger(__name__)
@@ -71,9 +71,10 @@ class OriginOffsiteMiddleware(OffsiteMiddleware):
         if request.meta.get("redirect_urls"):
             source = request.meta["redirect_urls"][-1]
             record_fault(self.crawler, request, REDIRECT_FAULT, f"redirect from {source} to {shown} not followed: {why}")
-            exitcodes.report_problem(self.stats, REDIRECT_FAULT,
-                                     f"redirects leaving the outlet were not followed (first: {source} to {shown}: {why})",
-                                     exitcodes.OK)
+            if not is_requisite_request(request):   # a photo's redirect is counted with the requisites
+                exitcodes.report_problem(self.stats, REDIRECT_FAULT,
+                                         f"redirects leaving the outlet were not followed (first: {source} to {shown}: {why})",
+                                         exitcodes.OK)
         else:
             self.stats.inc_value(FILTERED_STAT)
             if target not in self.origins_seen:

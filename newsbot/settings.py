@@ -35,7 +35,7 @@ DEFAULT_REQUEST_HEADERS = {
 }
 DOWNLOAD_TIMEOUT = 60
 RETRY_TIMES = 3
-# Article pages are well under 1 MB and images are not fetched: a page past the cap is a
+# Article pages are well under 1 MB (images have their own caps, REQUISITES_*): a page past the cap is a
 # broken server (newsbot/faults/, docs/faults.md), cancelled with a warning naming the URL.
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
@@ -56,12 +56,19 @@ OUTPUT_DIR = os.environ.get("NEWSBOT_OUTPUT_DIR", "output")
 WARC_ENABLED = True
 WARC_MAX_SIZE = 1024**3          # roll over to a new .warc.gz after 1 GB
 JSONL_MAX_SIZE = 128 * 1024**2   # start a new .jsonl after 128 MB (0: one file per run)
+JSONL_DIR = "jsonl"              # under OUTPUT_DIR/<site>/; scrapy reparse writes reparse/jsonl (docs/archive.md)
 LATEST_ENABLED = True            # keep OUTPUT_DIR/<site>/latest.sqlite3 + latest.jsonl (docs/records.md)
 LATEST_EXPORT_JSONL = True       # rewrite latest.jsonl at the end of the run (off in re-parse shards: the parent does it once)
 WARC_COMPRESS_LEVEL = 3          # zlib level per record: half level 6's CPU, ~10% larger (docs/performance.md)
 WARC_REVISITS = True             # an unchanged payload is a revisit record (warc/digests.sqlite3)
 WARC_CDXJ = True                 # a CDXJ index beside each finished .warc.gz
 REPLAY_WARC = None               # a .warc.gz or a folder: answer every request from it
+# Page requisites archived with every article page (newsbot/warc/requisites.py, docs/archive.md):
+# "none", "images" (its photos and og:image) or "images+css" (also its stylesheets, their
+# @imports, fonts and background images from the same site).
+REQUISITES = "images+css"
+REQUISITES_MAXSIZE = 8 * 1024 * 1024        # bytes per image; larger ones are cancelled and counted
+REQUISITES_STYLE_MAXSIZE = 4 * 1024 * 1024  # bytes per stylesheet or font
 
 ADDONS = {"newsbot.addon.NewsbotAddon": 0}
 
@@ -102,6 +109,8 @@ DOWNLOADER_MIDDLEWARES = {
     # robots.txt by RFC 9309: one fetch; 4xx allows, 5xx/unreachable disallows the host (newsbot/faults/robots.py)
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "newsbot.faults.robots.Rfc9309RobotsTxtMiddleware": 100,
+    # robots.txt of a requisite's host (a photo CDN) passes the origin check (50), so it is read and obeyed
+    "newsbot.warc.requisites.RequisiteRobotsMiddleware": 45,
 }
 
 SPIDER_MIDDLEWARES = {
@@ -109,6 +118,9 @@ SPIDER_MIDDLEWARES = {
     "newsbot.warc.metadata.WarcMetadataMiddleware": 950,
     # Articles that failed in earlier runs go first among the start requests.
     "newsbot.faults.spidermw.RetryFailedArticlesMiddleware": 900,
+    # An article's photos, stylesheets and fonts (REQUISITES): newsbot/warc/requisites.py.
+    # Above RefererMiddleware (700), so its requests carry the article as Referer (CDNs check it).
+    "newsbot.warc.requisites.RequisitesMiddleware": 940,
 }
 
 ITEM_PIPELINES = {
@@ -127,6 +139,9 @@ ITEM_PIPELINES = {
 }
 
 EXTENSIONS = {
+    # One run at a time per site and OUTPUT_DIR (and JOBDIR): taken first, before anything
+    # writes; a second run is refused with exit status 9 (newsbot/runlock.py)
+    "newsbot.runlock.CrawlLock": -100,
     # The crawl's state store (NEWSBOT_STATE_STORE), shared by spider, pipelines, middlewares
     "newsbot.state.CrawlState": 0,
     # The crawl's WARC writer, shared by everything that archives (newsbot/warc/archive.py)
@@ -137,6 +152,8 @@ EXTENSIONS = {
     "newsbot.faults.storage.StorageGuard": 0,
     # No Public Suffix List download at run time (Scrapy's cookies via tldextract): newsbot/faults/offline.py
     "newsbot.faults.offline.OfflineSuffixList": 0,
+    # What became of every article seen (new, failed by reason, ...): newsbot/extensions/accounting.py
+    "newsbot.extensions.accounting.ArticleAccounts": 0,
     # The run's id and the files it finished (its manifest, in the report): newsbot/extensions/manifest.py
     "newsbot.extensions.manifest.RunManifest": 0,
     # End-of-run report (terminal + JSON), exit status: newsbot/extensions/report.py.  After
@@ -165,7 +182,16 @@ LOGSTATS_INTERVAL = 60.0          # seconds between progress lines (newsbot/exte
 NEWSBOT_RUN_ID = None             # this run's id (report, manifest, warcinfo); None: <UTC start>-<8 hex>
 NEWSBOT_MAX_WARNING_SHARE = 0.25  # exit 5 when more items than this share have extraction warnings
 NEWSBOT_WARNING_MIN_ITEMS = 10    # ... judged from this many recorded items on (or all of 2+ broken)
+NEWSBOT_LAYER_DRIFT_SHARE = 0.5   # report article layout drift when later layers give a field this often
 NEWSBOT_EXPECT_ARTICLES = True    # exit 4 when list pages showed no article at all
+NEWSBOT_RUN_LOCK = True           # one run per site and OUTPUT_DIR (not in a cluster): newsbot/runlock.py
+NEWSBOT_MIN_FREE_MB = 50          # refuse to start (exit 3) with less free space where the run writes
+NEWSBOT_STATE_CHECK = "integrity_check"  # SQLite's check of state.sqlite3 at start ("quick_check", "" = none)
+NEWSBOT_STATE_LOCK_TIMEOUT = 30   # seconds to wait for a state store another process has locked
+# A list walk (per start URL, per run) ends at a page that repeats an earlier one (a CMS
+# answering past its end with its last page) or has no article links; this bound is the
+# last resort, reported (exit 12): 5,000 pages are ~10 years of a busy regional outlet.
+NEWSBOT_MAX_LIST_PAGES = 5000
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

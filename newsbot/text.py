@@ -36,6 +36,8 @@ FURNITURE_PATTERNS = (
     r"모바일 버전 바로가기",
     r"목록 바로가기",
     r"인쇄",
+    # a board's buttons under a post (gnuboard and other board skins)
+    r"(?:목록|목록보기|글쓰기|답변|답글|수정|삭제|이전글|다음글|스크랩|신고|맨\s*위로)",
     r"[-+]",
     r"\d+",  # lone counters (likes, comment counts) left by share widgets
     r".*(?:저작권|[ⓒ©]|[Cc]opyright).*무단\s*전재.*",  # copyright notices

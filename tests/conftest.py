@@ -57,12 +57,20 @@ class CrawlResult:
     output_dir: Path
 
     def records(self, site: str) -> list[dict]:
+        return self._records(self.output_dir / site / "jsonl")
+
+    @staticmethod
+    def _records(folder: Path) -> list[dict]:
         rows = []
-        for path in sorted((self.output_dir / site / "jsonl").glob("*.jsonl")):
+        for path in sorted(folder.glob("*.jsonl")):
             rows.extend(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
         for row in rows:
             validate_record(row)  # every record any crawl test produces meets the schema
         return rows
+
+    def reparsed_records(self, site: str) -> list[dict]:
+        """What ``scrapy reparse`` wrote: ``OUTPUT_DIR/<site>/reparse/jsonl/``."""
+        return self._records(self.output_dir / site / "reparse" / "jsonl")
 
     def warcs(self, site: str) -> list[Path]:
         return sorted((self.output_dir / site / "warc").glob("*.warc.gz"))

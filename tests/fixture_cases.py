@@ -6,7 +6,8 @@ Every folder under ``tests/fixtures/`` that holds an ``expected.json`` is a case
 
     {
       "spider": "idomin",              # default: the folder's name
-      "args": ["-a", "max_pages=2"],   # extra scrapy crawl arguments (base_url is always given)
+      "args": ["-a", "max_pages=2"],   # extra scrapy crawl arguments (base_url is always given;
+                                       # "-a site=ID": another outlet on the spider's CMS, read from OUTPUT_DIR/ID)
       "exit_status": 0,                # of the crawl (default 0)
       "records": {                     # by article_id: the exact set of records the crawl writes,
         "900101": {"title": "...", "canonical_url": "{base}/news/..."}   # each with the fields given
@@ -54,6 +55,12 @@ class FixtureCase:
     @property
     def name(self) -> str:
         return self.folder.name
+
+    @property
+    def site(self) -> str:
+        """The outlet id the crawl writes under: its ``-a site=`` or the spider's name."""
+        given = [arg[len("site="):] for arg in self.args if arg.startswith("site=")]
+        return given[-1] if given else self.spider
 
     @property
     def crawls(self) -> bool:

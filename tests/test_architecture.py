@@ -26,12 +26,13 @@ LAYERS = [
      "newsbot.state.jobdir", "newsbot.outputfile", "newsbot.changes"),
     # 2: the crawl's shared services (extensions other components find)
     ("newsbot.state", "newsbot.warc.archive", "newsbot.faults", "newsbot.faults.storage", "newsbot.faults.offline",
-     "newsbot.browser", "newsbot.extensions.manifest"),
+     "newsbot.browser", "newsbot.runlock", "newsbot.extensions.accounting", "newsbot.extensions.manifest"),
     # 3: Scrapy components: middlewares, pipelines, extensions, handlers, the cluster
     ("newsbot.state.middleware", "newsbot.faults.downloader", "newsbot.faults.robots", "newsbot.offsite", "newsbot.faults.pipeline", "newsbot.faults.spidermw",
      "newsbot.warc.capture", "newsbot.warc.metadata", "newsbot.warc.replay", "newsbot.warc.handler",
      "newsbot.browser.handler", "newsbot.browser.recorder", "newsbot.browser.pages", "newsbot.browser.middleware",
-     "newsbot.pipelines", "newsbot.extensions", "newsbot.downloader", "newsbot.distributed", "newsbot.spiders.walk"),
+     "newsbot.pipelines", "newsbot.extensions", "newsbot.downloader", "newsbot.distributed", "newsbot.spiders.walk",
+     "newsbot.spiders.discovery"),
     # 4: what every spider shares
     ("newsbot.spiders.base",),
     # 5: one module per CMS: URL rules, page object, spider base

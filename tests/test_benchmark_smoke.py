@@ -52,3 +52,24 @@ def test_benchmark_runs_every_crawl_over_the_whole_site(tmp_path):
     jsonl = list((tmp_path / "work" / "full" / "gginews" / "jsonl").glob("*.jsonl"))
     records = [json.loads(line) for path in jsonl for line in path.read_text(encoding="utf-8").splitlines()]
     assert sorted(int(r["article_id"]) for r in records) == list(range(1, ARTICLES + 1))
+
+
+def test_benchmark_measures_requisites_on_and_off_on_the_same_site(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--articles", str(ARTICLES), "--concurrency", "4", "--full-only",
+         "--requisites", "--workdir", str(tmp_path / "work"), "--json", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "WARNING" not in proc.stdout, proc.stdout
+    results = json.loads(out.read_text())
+    off, on = results["full"], results["full-req"]
+    assert off["pages"] == on["pages"] == PAGES and off["articles"] == on["articles"] == ARTICLES
+    # a photo per article, and the stylesheet, its import, its font and its logo once
+    assert (off["requisites"], on["requisites"], on["requisites_failed"]) == (0, ARTICLES + 4, 0)
+    assert on["responses"] == PAGES + ARTICLES + 4
+    summary = results["summary"]
+    assert summary["req_on_warc_bytes_per_article"] > summary["req_off_warc_bytes_per_article"] + 96 * 1024
+    for label in ("page requisites, same site", "WARC bytes per article", "pages/s", "articles/s"):
+        assert label in proc.stdout

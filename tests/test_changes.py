@@ -160,6 +160,29 @@ def test_a_consumer_after_each_run_gets_each_record_exactly_once(crawl, tmp_path
     assert "newsbot: next cursor: {" in warcs_first.stderr.splitlines()[-1]
 
 
+def test_one_cursor_follows_the_crawl_and_its_re_parse_apart(crawl, tmp_path):
+    site = GeneratedSite(12, seed=6, per_page=10)
+    out, cursor = tmp_path / "out", tmp_path / "gginews.cursor"
+    with site.serve() as server:
+        first = crawl(SITE, "-a", f"base_url={server.base_url}", output_dir=out)
+        assert first.returncode == 0, first.stderr[-3000:]
+    crawled = records_of(changes(out, "--cursor-file", str(cursor)))
+    reparse = run_scrapy(["reparse", SITE, str(out / SITE / "warc"), "--processes", "1"], out)
+    assert reparse.returncode == 0, reparse.stderr[-3000:]
+    both = changes(out, "--cursor-file", str(cursor), "--stream", "jsonl", "--stream", "reparse")
+    again = changes(out, "--cursor-file", str(cursor), "--stream", "reparse")
+
+    assert len(crawled) == 12 and all(r["reparsed_at"] is None for r in crawled)
+    reparsed = records_of(both)   # the crawl's stream has nothing new: only the re-parse's records
+    assert "jsonl: 0 new file(s), 0 record(s); reparse: 1 new file(s), 12 record(s)" in both.stderr
+    assert all(r["reparsed_at"] for r in reparsed)
+    # the same articles, each pointing at the fetch it was made from
+    assert {r["id"]: r["crawled_at"] for r in reparsed} == {r["id"]: r["crawled_at"] for r in crawled}
+    assert records_of(again) == []
+    streams = json.loads(cursor.read_text())["streams"]
+    assert sorted(streams) == ["jsonl", "reparse"]
+
+
 def jsonl_lines_so_far(out) -> int:
     folder = out / SITE / "jsonl"
     return sum(p.read_bytes().count(b"\n") for p in folder.iterdir()) if folder.exists() else 0

@@ -30,7 +30,7 @@ class Crawled:
     result: CrawlResult
 
     def report(self) -> dict:
-        site = self.case.spider
+        site = self.case.site
         reports = sorted((self.result.output_dir / site / "reports").glob("*.json"))
         assert len(reports) == 1, reports
         return json.loads(reports[0].read_text(encoding="utf-8"))
@@ -59,7 +59,7 @@ def test_fixture_crawl(case, crawled):
         done.base,
     )
     assert done.result.returncode == case.exit_status, done.result.stderr[-3000:]
-    records = {r["article_id"]: r for r in done.result.records(case.spider)}
+    records = {r["article_id"]: r for r in done.result.records(case.site)}
     assert sorted(records) == sorted(expected["records"])
     for article_id, fields in expected["records"].items():
         assert {f: records[article_id].get(f) for f in fields} == fields, article_id

@@ -143,7 +143,7 @@ def test_output_names_come_from_spider_and_time_only(tmp_path):
     for name in names:
         assert name.startswith("gginews/"), name
         leaf = name.rsplit("/", 1)[1]
-        assert re.fullmatch(rf"gginews-{stamp}\.[a-z.]+|[a-z_]+\.(sqlite3|jsonl|json)(-wal|-shm)?", leaf), name
+        assert re.fullmatch(rf"gginews-{stamp}\.[a-z.]+|[a-z_]+\.(sqlite3|jsonl|json|lock)(-wal|-shm)?", leaf), name
     assert [r["title"] for r in result.records("gginews")] == ["../../etc/passwd; rm -rf / $(whoami)"]
     assert all(p.resolve().is_relative_to(out.resolve()) for p in out.rglob("*"))
 

@@ -21,8 +21,10 @@ from newsbot.testing.localsite import LocalSite, load_routes
 from .conftest import FIXTURES, REPO, CrawlResult, run_scrapy
 
 EXPECTED_IDS = ["71401", "71402", "71403", "71404", "71405"]
-# fields that legitimately differ between two runs over the same responses
-RUN_FIELDS = ("crawled_at",)
+# fields that legitimately differ between records of two captures of the same page
+RUN_FIELDS = ("crawled_at", "reparsed_at")
+# ... and between a record and its re-parse: crawled_at stays the WARC record's date
+REPARSE_FIELDS = ("reparsed_at",)
 POINTER_FIELDS = ("warc_filename", "warc_record_id")
 
 
@@ -51,11 +53,14 @@ def test_reparse_equals_the_live_crawl_and_points_at_the_source_archive(live, tm
     again = reparse(tmp_path / "reparsed", live.output_dir / "gginews" / "warc", processes=processes)
     assert again.returncode == 0, again.stderr[-3000:]
     # by default 5 articles stay in one process (a shard is worth it from 200 articles)
-    assert len(list((again.output_dir / "gginews" / "jsonl").glob("*.jsonl"))) == (processes or 1)
+    assert len(list((again.output_dir / "gginews" / "reparse" / "jsonl").glob("*.jsonl"))) == (processes or 1)
+    assert not (again.output_dir / "gginews" / "jsonl").exists()    # never among a crawl's records
     assert again.warcs("gginews") == []                           # nothing archived again
-    assert sorted(r["article_id"] for r in again.records("gginews")) == EXPECTED_IDS
-    # identical records, WARC pointers included: they name the live crawl's response records
-    assert by_id(again.records("gginews")) == by_id(live.records("gginews"))
+    assert sorted(r["article_id"] for r in again.reparsed_records("gginews")) == EXPECTED_IDS
+    # identical records, WARC pointers and crawled_at included: they name the live crawl's response records
+    assert by_id(again.reparsed_records("gginews"), REPARSE_FIELDS) == by_id(live.records("gginews"), REPARSE_FIELDS)
+    assert len({r["reparsed_at"] for r in again.reparsed_records("gginews")}) == 1   # one stamp, every process
+    assert all(r["reparsed_at"] is None for r in live.records("gginews"))
     stats = again.stats()
     assert stats["newsbot/replay/hits"] == 5 and stats.get("newsbot/replay/missing", 0) == 0
 
@@ -65,7 +70,7 @@ def test_reparse_re_emits_articles_the_site_state_already_recorded(live, tmp_pat
     shutil.copytree(live.output_dir, out)
     again = reparse(out, out / "gginews" / "warc")
     assert again.returncode == 0, again.stderr[-3000:]
-    assert len(again.records("gginews")) == 10   # the live file's 5 + the re-parse's 5
+    assert len(again.records("gginews")) == 5 and len(again.reparsed_records("gginews")) == 5
     assert again.stats().get("newsbot/items_duplicate", 0) == 0
 
 
@@ -84,7 +89,7 @@ def test_reparse_of_a_recrawl_resolves_revisits_to_the_original_payload(gginews_
     assert stats["newsbot/replay/revisits_resolved"] == 5     # the latest capture of each is a revisit
     first_jsonl = sorted((out / "gginews" / "jsonl").glob("*.jsonl"))[0]
     first_run = [json.loads(line) for line in first_jsonl.read_text(encoding="utf-8").splitlines()]
-    assert by_id(again.records("gginews"), RUN_FIELDS + POINTER_FIELDS) == by_id(first_run, RUN_FIELDS + POINTER_FIELDS)
+    assert by_id(again.reparsed_records("gginews"), RUN_FIELDS + POINTER_FIELDS) == by_id(first_run, RUN_FIELDS + POINTER_FIELDS)
 
 
 def test_crawl_replay_crawl_round_trip_gives_identical_records(live, crawl, tmp_path):
@@ -145,7 +150,7 @@ def test_damaged_archive_reports_file_and_offset_and_keeps_records_around_it(liv
     assert again.stats()["newsbot/archive_damage"] == 2
     assert kinds[-1][0] != "response"  # the cut record is a request or metadata record
     # every article but the damaged one: records before and after the damage are used
-    assert sorted(r["article_id"] for r in again.records("gginews")) == ["71401", "71402", "71404", "71405"]
+    assert sorted(r["article_id"] for r in again.reparsed_records("gginews")) == ["71401", "71402", "71404", "71405"]
 
 
 @pytest.mark.parametrize("processes", [1, 2])
@@ -172,7 +177,7 @@ def test_a_record_damaged_after_its_warc_was_indexed_is_reported_by_whoever_read
     stats = again.stats()
     assert stats["newsbot/archive_damage"] == 1
     assert stats.get("newsbot/reparse/processes", 1) == processes
-    assert sorted(r["article_id"] for r in again.records("gginews")) == ["71401", "71402", "71404", "71405"]
+    assert sorted(r["article_id"] for r in again.reparsed_records("gginews")) == ["71401", "71402", "71404", "71405"]
 
 
 # -- several processes ------------------------------------------------------------
@@ -196,7 +201,7 @@ def generated_archive(tmp_path_factory):
 
 
 def jsonl_files(result):
-    return sorted((result.output_dir / "gginews" / "jsonl").glob("*.jsonl"))
+    return sorted((result.output_dir / "gginews" / "reparse" / "jsonl").glob("*.jsonl"))
 
 
 def test_two_processes_write_every_article_once_and_the_records_of_one_process(generated_archive, tmp_path):
@@ -210,14 +215,14 @@ def test_two_processes_write_every_article_once_and_the_records_of_one_process(g
     assert [len(ids) for ids in per_file] == [20, 20]
     assert len(set(per_file[0]) | set(per_file[1])) == GENERATED_ARTICLES
     # the same records, WARC pointers included; 1003 once, from its first-archived spelling
-    assert by_id(two.records("gginews")) == by_id(one.records("gginews"))
-    assert len(by_id(two.records("gginews"))) == GENERATED_ARTICLES
-    assert "/news/view.php?idx=1003&mcode=" in by_id(two.records("gginews"))["1003"]["url"]
+    assert by_id(two.reparsed_records("gginews")) == by_id(one.reparsed_records("gginews"))
+    assert len(by_id(two.reparsed_records("gginews"))) == GENERATED_ARTICLES
+    assert "/news/view.php?idx=1003&mcode=" in by_id(two.reparsed_records("gginews"))["1003"]["url"]
     # the latest view holds every shard's articles: exactly the records written
     latest = [json.loads(line) for line in
               (two.output_dir / "gginews" / "latest.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [r["id"] for r in latest] == sorted(r["id"] for r in two.records("gginews"))
-    assert by_id(latest, ()) == by_id(two.records("gginews"), ())
+    assert [r["id"] for r in latest] == sorted(r["id"] for r in two.reparsed_records("gginews"))
+    assert by_id(latest, ()) == by_id(two.reparsed_records("gginews"), ())
     # one stats dump for the whole run: the children's counts added up
     stats = two.stats()
     assert stats["newsbot/reparse/processes"] == 2
@@ -270,7 +275,7 @@ def test_sigterm_stops_every_child_cleanly_and_settings_reach_the_children(gener
                             "-s", "RANDOMIZE_DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=INFO")
     try:
         # both children writing: their files are <name>.jsonl.open until finished (docs/records.md)
-        _wait_for(lambda: len(list((tmp_path / "gginews" / "jsonl").glob("*.jsonl.open"))) == 2)
+        _wait_for(lambda: len(list((tmp_path / "gginews" / "reparse" / "jsonl").glob("*.jsonl.open"))) == 2)
         children = _children(parent.pid)
         assert len(children) == 2
         parent.send_signal(signal.SIGTERM)
@@ -286,7 +291,7 @@ def test_sigterm_stops_every_child_cleanly_and_settings_reach_the_children(gener
     written = stats["newsbot/items_written"]
     assert 2 <= written < GENERATED_ARTICLES
     # whole lines only, each article once, and the latest view has exactly them
-    ids = [r["id"] for r in result.records("gginews")]
+    ids = [r["id"] for r in result.reparsed_records("gginews")]
     assert len(ids) == len(set(ids)) == written
     latest = (tmp_path / "gginews" / "latest.jsonl").read_text(encoding="utf-8").splitlines()
     assert sorted(json.loads(line)["id"] for line in latest) == sorted(ids)

@@ -13,7 +13,7 @@ from newsbot.schema import SCHEMA_VERSION, SCHEMA_VERSIONS, article_schema, reco
 REPO = Path(__file__).resolve().parent.parent
 
 GOOD = {
-    "schema_version": "1.1", "id": "gginews:71401", "version": 1,
+    "schema_version": "1.2", "id": "gginews:71401", "version": 1,
     "content_digest": "sha256:" + "ab" * 32, "site": "gginews", "article_id": "71401",
     "url": "http://www.gginews.kr/news/view.php?idx=71401&mcode=m11",
     "canonical_url": "http://www.gginews.kr/news/view.php?idx=71401", "section": "m11",
@@ -37,9 +37,12 @@ GOOD = {
     "provenance": {"title": "selector", "subtitle": None, "author": "metadata:dable:author",
                    "published_at": "label", "modified_at": "metadata:json-ld:dateModified", "section": "url:mcode",
                    "body": "main_content:trafilatura", "captions": "label", "images": "main_content:trafilatura"},
+    "reparsed_at": None,
 }
 #: a record newsbot wrote before provenance (schema 1.0): still valid
-GOOD_1_0 = {**{k: v for k, v in GOOD.items() if k != "provenance"}, "schema_version": "1.0"}
+GOOD_1_0 = {**{k: v for k, v in GOOD.items() if k not in ("provenance", "reparsed_at")}, "schema_version": "1.0"}
+#: a record newsbot wrote before reparsed_at (schema 1.1): still valid
+GOOD_1_1 = {**{k: v for k, v in GOOD.items() if k != "reparsed_at"}, "schema_version": "1.1"}
 
 
 def broken(path, value=..., delete=False):
@@ -57,9 +60,9 @@ def broken(path, value=..., delete=False):
 
 def test_schema_is_valid_2020_12_and_versioned():
     Draft202012Validator.check_schema(article_schema())
-    assert SCHEMA_VERSION == "1.1"
-    assert SCHEMA_VERSIONS == ("1.0", "1.1")
-    assert article_schema()["$id"].endswith("/article/1.1")
+    assert SCHEMA_VERSION == "1.2"
+    assert SCHEMA_VERSIONS == ("1.0", "1.1", "1.2")
+    assert article_schema()["$id"].endswith("/article/1.2")
 
 
 def test_good_record_passes():
@@ -70,6 +73,14 @@ def test_good_record_passes():
 def test_a_1_0_record_without_provenance_stays_valid_a_1_1_record_needs_it():
     assert record_errors(GOOD_1_0) == []
     assert record_errors({**GOOD_1_0, "schema_version": "1.1"}) == ["(record): 'provenance' is a required property"]
+
+
+def test_a_1_1_record_without_reparsed_at_stays_valid_a_1_2_record_needs_it():
+    assert record_errors(GOOD_1_1) == []
+    assert record_errors({**GOOD_1_1, "schema_version": "1.2"}) == ["(record): 'reparsed_at' is a required property"]
+    assert record_errors({**GOOD, "reparsed_at": "2026-12-07T20:00:00+00:00"}) == []
+    assert record_errors({**GOOD, "reparsed_at": "yesterday"}) == [
+        "reparsed_at: 'yesterday' is not valid under any of the given schemas"]
 
 
 @pytest.mark.parametrize("field, value, message", [
@@ -92,7 +103,7 @@ def test_unknown_extra_fields_are_allowed_at_the_top_level_only():
 @pytest.mark.parametrize("path, value, delete, message", [
     (["id"], None, True, "(record): 'id' is a required property"),
     (["version"], None, True, "(record): 'version' is a required property"),
-    (["schema_version"], "2.0", False, "schema_version: '2.0' is not one of ['1.0', '1.1']"),
+    (["schema_version"], "2.0", False, "schema_version: '2.0' is not one of ['1.0', '1.1', '1.2']"),
     (["id"], "71401", False, "id: '71401' does not match '^[a-z0-9_-]+:[^\\\\s]+$'"),
     (["version"], 0, False, "version: 0 is less than the minimum of 1"),
     (["content_digest"], "md5:abc", False, "content_digest: 'md5:abc' does not match '^sha256:[0-9a-f]{64}$'"),
@@ -110,16 +121,17 @@ def test_unknown_extra_fields_are_allowed_at_the_top_level_only():
 def test_bad_records_fail_with_a_message_naming_the_field(path, value, delete, message):
     record = broken(path, value, delete)
     assert record_errors(record) == [message]
-    with pytest.raises(ValueError, match="breaks article.schema.json 1.1"):
+    with pytest.raises(ValueError, match="breaks article.schema.json 1.2"):
         validate_record(record)
 
 
 def test_every_field_the_json_lines_writer_emits_is_in_the_schema():
     properties = article_schema()["properties"]
     assert list(RECORD_FIELDS) == list(properties)  # same fields, same order as documented
-    # every field but provenance, which only records since 1.1 must carry (the if/else)
-    assert set(article_schema()["required"]) == set(RECORD_FIELDS) - {"provenance"}
+    # every field but provenance and reparsed_at, which only records since 1.1 and 1.2 must carry
+    assert set(article_schema()["required"]) == set(RECORD_FIELDS) - {"provenance", "reparsed_at"}
     assert article_schema()["else"] == {"required": ["provenance"]}
+    assert article_schema()["allOf"][0]["else"] == {"required": ["reparsed_at"]}
 
 
 def test_every_field_is_documented_in_docs_records_md():

@@ -44,9 +44,9 @@ def test_records_carry_schema_version_regions_and_topics(gginews_site, crawl):
     assert result.returncode == 0, result.stderr[-3000:]
     records = by_id(result.records("gginews"))
     first = records["gginews:71401"]
-    assert first["schema_version"] == "1.1"
+    assert first["schema_version"] == "1.2"
     assert list(first)[:4] == ["schema_version", "id", "version", "content_digest"]
-    assert list(first)[-2:] == ["extraction_warnings", "provenance"]
+    assert list(first)[-3:] == ["extraction_warnings", "provenance", "reparsed_at"]
     assert first["provenance"] == {
         "title": "selector", "subtitle": None, "author": "selector", "published_at": "selector",
         "modified_at": "selector", "section": "url:mcode", "body": "selector", "captions": "selector",

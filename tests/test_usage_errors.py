@@ -1,4 +1,5 @@
-"""Every newsbot command (crawl, reparse, merge, wacz, changes, crawlall, outlets, detect)
+"""Every newsbot command (crawl, reparse, merge, wacz, changes, crawlall, outlets, detect,
+state)
 refuses bad input the same way: one ``newsbot: error: ...`` line on
 stderr (the last), exit status 2, no traceback, no usage text, nothing written; whether
 newsbot, Scrapy's option parsing or a setting checked as the crawler is built says no."""
@@ -36,6 +37,8 @@ from tests.conftest import run_scrapy
     (["crawlall", "--concurrent-outlets", "x"], "argument --concurrent-outlets: invalid int value: 'x'"),
     (["outlets", "--bogus"], "unknown option(s): --bogus (-h lists the options)"),
     (["detect", "--bogus"], "unknown option(s): --bogus (-h lists the options)"),
+    (["state", "check", "gginews", "--bogus"], "unknown option(s): --bogus (-h lists the options)"),
+    (["state", "repair", "gginews"], "usage: scrapy state check|rebuild <site> [--force]"),
     (["changes", "gginews", "--stream", "everything"], "argument --stream: invalid choice: 'everything' "
                                                        "(choose from 'jsonl', 'reparse', 'warc')"),
 ])

@@ -8,6 +8,8 @@ module         CMS                                                           art
 ``ncode``      the ncode CMS (family C: newsstep)                            ``/news/newsview.php?ncode=N``
 ``gnuboard``   gnuboard5 boards (family D: firstnews)                        ``/bbs/board.php?bo_table=X&wr_id=N``
 ``ndsoft``     ND Soft (family E: idomin, kado, jejusori, most regionals)    ``/news/articleView.html?idxno=N``
+``generic``    any other CMS: feeds, sitemaps, the article URL shape          learned per outlet
+               learned from the home page, extraction by layers (b)-(d)
 =============  ============================================================  ======================
 
 An outlet names its CMS in the outlet registry (``cms`` in ``newsbot/data/outlets.toml``;
@@ -21,8 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import import_module
 
-#: CMS name -> the family letter it was known by (docs and older notes say "family E")
-CMS_NAMES = {"mcode": "A", "breaknews": "B", "ncode": "C", "gnuboard": "D", "ndsoft": "E"}
+#: CMS name -> the family letter it was known by (docs and older notes say "family E");
+#: ``generic`` (an outlet on a CMS newsbot has no module for) is no family: no letter
+CMS_NAMES: dict[str, str | None] = {"mcode": "A", "breaknews": "B", "ncode": "C", "gnuboard": "D", "ndsoft": "E",
+                                    "generic": None}
 
 
 def cms_module(name: str):

@@ -94,6 +94,8 @@ class BreaknewsSpider(NewsSpider):
     # all sections together; one section is /sub.html?section=scN (pass it with -a start_urls=)
     list_paths = ("/sub.html",)
     list_link_css = "div.sub_read_list_box dl dt a::attr(href)"
+    # the all-sections RSS feed of Break News sites
+    feeds = ("/rss/rss_news.php",)
 
 
 #: what only this CMS writes: how ``scrapy detect`` recognises it (newsbot/detect.py)

@@ -147,6 +147,8 @@ class GnuboardSpider(NewsSpider):
             raise UsageError(f"-a board: not a gnuboard board name (letters, digits, _): {board!r}")
         self.board = board
         self.list_paths = (f"/bbs/board.php?bo_table={board}",)
+        if not self.feeds:  # gnuboard's own RSS of a board (on when the board allows it)
+            self.feeds = (f"/bbs/rss.php?bo_table={board}",)
         super().__init__(name, **kwargs)
 
     # -- backfill: walk wr_ids down from the newest post --------------------------------
@@ -154,6 +156,12 @@ class GnuboardSpider(NewsSpider):
     # is; its wr_ids, though, are assigned in posting order.  A backfill therefore reads the
     # newest id from the first list page and walks the ids downwards, each article's own
     # date deciding whether its lane goes on.  Deleted ids answer gnuboard's alert page.
+
+    def discovery_requests(self):
+        # A backfill walks every wr_id down to `since`: a feed or sitemap adds nothing, and a
+        # post it fetched first would take the walk's own request of it (the same URL) away
+        # from the duplicate filter, ending that lane.
+        return [] if self.since else super().discovery_requests()
 
     def parse_list(self, response):
         ids = [int(i) for url in self.article_links(response)

@@ -61,6 +61,8 @@ class NdsoftSpider(NewsSpider):
     list_paths = ("/news/articleList.html?view_type=sm",)
     # current skin (#section-list ... .titles a) and older skin (div.list-titles a)
     list_link_css = "#section-list .titles a::attr(href), div.list-titles a::attr(href)"
+    # every ND Soft site publishes its newest articles here (an outlet without it answers 404)
+    feeds = ("/rss/allArticle.xml",)
 
     def list_start_urls(self) -> list[str]:
         # ND Soft filters lists by date (sc_sdate/sc_edate): a backfill starts inside its range,

@@ -8,6 +8,10 @@ Usage errors (an unknown spider or argument, a malformed URL, a ``REPLAY_WARC`` 
 missing or no WARC, an ``OUTPUT_DIR`` that cannot be written) end the command before
 anything is written: one ``newsbot: error: ...`` line on stderr, exit status 2, no
 traceback.  Spiders report bad arguments by raising :class:`scrapy.exceptions.UsageError`.
+
+A run refused while the crawler is set up (:class:`newsbot.exitcodes.RunRefused`: another
+run holds the lock, the state store is damaged, locked or unwritable) ends the same way,
+with its own status (9, 10, 3).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from newsbot import exitcodes
-from newsbot.exitcodes import EXIT_STATUS_STAT
+from newsbot.exitcodes import EXIT_STATUS_STAT, RunRefused
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +107,7 @@ class Command(ScrapyCrawlCommand):
         except UsageError as exc:
             return self.usage_failed(str(exc))
         self._usage_error: str | None = None
+        self._refused: RunRefused | None = None
         crawling = self.crawler_process.crawl(crawler, **opts.spargs)
         if hasattr(crawling, "addErrback"):  # a Deferred (Twisted reactor without asyncio)
             crawling.addErrback(self._catch_usage_error)
@@ -111,6 +116,8 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.start()
         if self._usage_error is not None:
             return self.usage_failed(self._usage_error)
+        if self._refused is not None:
+            return fail_usage(self, str(self._refused), self._refused.exit_status)
         if self.crawler_process.bootstrap_failed:
             self.exitcode = exitcodes.ERROR
         try:
@@ -118,7 +125,7 @@ class Command(ScrapyCrawlCommand):
         except RuntimeError:  # Scrapy 2.19: the crawl never started (bootstrap failed)
             stats = None
         if stats is not None:
-            self.exitcode = max(self.exitcode, stats.get_value(EXIT_STATUS_STAT, 0))
+            self.exitcode = exitcodes.primary_status(self.exitcode, stats.get_value(EXIT_STATUS_STAT, 0))
 
     def preflight(self, spider_name: str) -> None:
         """What can be checked before the crawl starts (and writes anything).  ``scrapy
@@ -127,6 +134,12 @@ class Command(ScrapyCrawlCommand):
         if self.settings.get("REPLAY_WARC"):
             check_replay_source(self.settings.get("REPLAY_WARC"))
         check_output_dir(self.settings.get("OUTPUT_DIR") or "output")
+        from newsbot.warc.requisites import requisites_mode
+
+        requisites_mode(self.settings)   # REQUISITES names a known mode
+        from newsbot.extensions.manifest import check_run_id
+
+        check_run_id(self.settings)   # NEWSBOT_RUN_ID, if given, is one
         if self.settings.get("REDIS_URL"):  # a cluster worker: its Redis must answer (docs/cluster.md)
             from newsbot.distributed import check_cluster_settings
 
@@ -142,12 +155,17 @@ class Command(ScrapyCrawlCommand):
         if failure.check(UsageError):
             self._usage_error = str(failure.value)
             return None
+        if failure.check(RunRefused):
+            self._refused = failure.value
+            return None
         return failure
 
     def _catch_usage_error_task(self, task) -> None:
         exc = None if task.cancelled() else task.exception()  # retrieved: asyncio logs nothing more
         if isinstance(exc, UsageError):
             self._usage_error = str(exc)
+        elif isinstance(exc, RunRefused):
+            self._refused = exc
         elif exc is not None:
             # Retrieving the exception silenced asyncio's own report: say it here, whole,
             # since an unexpected startup failure is a bug someone must be able to read.
@@ -158,11 +176,12 @@ class Command(ScrapyCrawlCommand):
         fail_usage(self, message)
 
 
-def fail_usage(command, message: str) -> None:
-    """One ``newsbot: error: ...`` line, exit status 2: how every newsbot command refuses its input."""
+def fail_usage(command, message: str, status: int = exitcodes.USAGE) -> None:
+    """One ``newsbot: error: ...`` line, exit status 2 (or ``status``): how every newsbot
+    command refuses its input or a run it cannot start."""
     sys.stderr.write(f"newsbot: error: {message}\n")
     sys.stderr.flush()
-    command.exitcode = exitcodes.USAGE
+    command.exitcode = status
 
 
 def own_usage_errors(parser) -> None:

@@ -110,7 +110,7 @@ def outlet_result(outlet: registry.Outlet, report: dict | None, status: int, cau
     if message and not any(p.get("cause") == cause for p in problems):
         problems.append({"cause": cause, "message": message, "exit_status": status})
     if status and not cause:
-        worst = max(problems, key=lambda p: p.get("exit_status", 0), default=None)
+        worst = min(problems, key=lambda p: exitcodes.precedence(p.get("exit_status", 0)), default=None)
         cause = worst["cause"] if worst else "exit_status"
     return {
         "site": outlet.site,
@@ -209,6 +209,9 @@ class OutletQueue:
         if isinstance(error, UsageError):
             logger.error("Outlet %s: %s", outlet.site, error)
             return outlet_result(outlet, None, exitcodes.USAGE, "usage", str(error))
+        if isinstance(error, exitcodes.RunRefused):   # locked, state store unusable, no room
+            logger.error("Outlet %s not started: %s", outlet.site, error)
+            return outlet_result(outlet, None, error.exit_status, "refused", str(error))
         if isinstance(error, BaseException):
             logger.error("Outlet %s: the crawl failed: %r", outlet.site, error)
             return outlet_result(outlet, None, exitcodes.ERROR, "error", repr(error))
@@ -221,7 +224,7 @@ class OutletQueue:
         except RuntimeError:
             status = exitcodes.ERROR
         if report is not None:
-            status = max(status, report.get("exit_status", 0) or 0)
+            status = exitcodes.primary_status(status, report.get("exit_status", 0) or 0)
         path = str(extension.path) if extension is not None and extension.path else None
         return outlet_result(outlet, report, status, None, report_path=path)
 
@@ -324,6 +327,9 @@ class Command(CrawlCommand):
         if self.settings.get("REPLAY_WARC"):
             check_replay_source(self.settings.get("REPLAY_WARC"))
         check_output_dir(self.settings.get("OUTPUT_DIR") or "output")
+        from newsbot.warc.requisites import requisites_mode
+
+        requisites_mode(self.settings)   # REQUISITES names a known mode
         if self.settings.get("REDIS_URL"):
             from newsbot.distributed import check_cluster_settings
 

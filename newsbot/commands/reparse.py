@@ -13,8 +13,11 @@ the one archive-reading path), and nothing is fetched or archived again:
   read nor changed);
 * robots.txt is not consulted (it was, when the pages were captured).
 
-Output: a new ``OUTPUT_DIR/<site>/jsonl/`` file, as a crawl writes.  For a URL archived
-several times, the latest capture is the one re-parsed.
+Output: a new file in ``OUTPUT_DIR/<site>/reparse/jsonl/`` (never among the crawl's
+``jsonl/``), each record with ``reparsed_at`` (this re-parse's time) and ``crawled_at`` the
+WARC-Date of the response it was made from.  For a URL archived several times, the latest
+capture is the one re-parsed.  No crawl lock is taken: a re-parse shares no state with a
+crawl, so it never blocks a scheduled run (newsbot/runlock.py).
 
 ``--processes N`` (default: one per usable CPU, at most one per 200 articles) spreads the
 work: this process forks N children (they inherit its imports and its parsed options),
@@ -45,7 +48,7 @@ from newsbot import exitcodes
 from newsbot.commands.crawl import (check_output_dir, fail_usage, own_usage_errors, prepare_log_file,
                                     refuse_stray_options)
 from newsbot.exitcodes import EXIT_STATUS_STAT
-from newsbot.reparse import article_urls, configure_replay
+from newsbot.reparse import article_urls, configure_replay, reparse_stamp
 from newsbot.reparse.shards import (Interrupted, ShardAssignment, ShardProcesses, default_processes,
                                     import_components, usable_cpus, wait_for_shard)
 from newsbot.warc.index import ArchiveIndex
@@ -88,6 +91,8 @@ class Command(BaseRunSpiderCommand):
         except UsageError as exc:
             self.usage_error = str(exc)   # said by run(), in one line, before anything starts
             return
+        # One reparsed_at for every record of this re-parse, shards included (they inherit it).
+        self.settings.set("NEWSBOT_REPARSED_AT", reparse_stamp(), priority="cmdline")
         # Forked here, before Scrapy makes the crawler process (reactor, logging): see newsbot/reparse/shards.py.
         if self.most_processes > 1:
             # What a shard's crawl imports, imported once here for the children to inherit.
@@ -178,4 +183,4 @@ class Command(BaseRunSpiderCommand):
         if self.crawler_process.bootstrap_failed:
             self.exitcode = exitcodes.ERROR
         if crawler.stats is not None:
-            self.exitcode = max(self.exitcode, crawler.stats.get_value(EXIT_STATUS_STAT, 0))
+            self.exitcode = exitcodes.primary_status(self.exitcode, crawler.stats.get_value(EXIT_STATUS_STAT, 0))

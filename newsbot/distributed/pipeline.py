@@ -7,6 +7,7 @@ import logging
 from scrapy.exceptions import DropItem
 
 from newsbot.component import CrawlerComponent
+from newsbot.extensions.accounting import article_accounts
 from newsbot.state import state_store
 from newsbot.distributed.state import ALREADY_RECORDED, CLAIMED
 
@@ -30,5 +31,8 @@ class ClaimPipeline(CrawlerComponent):
             return item
         reason = "recorded" if outcome == ALREADY_RECORDED else "held_elsewhere"
         self.crawler.stats.inc_value(f"newsbot/cluster/claim_{reason}")
+        accounts = article_accounts(self.crawler)
+        if accounts is not None:  # another worker records it
+            accounts.settle_canonical(item["canonical_url"], "already_recorded")
         raise DropItem(f"article {item['canonical_url']} {reason.replace('_', ' ')} by another worker",
                        log_level="DEBUG")

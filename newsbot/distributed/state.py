@@ -21,6 +21,7 @@ import hashlib
 import json
 from datetime import datetime, timezone
 
+from newsbot.dates import is_future
 from newsbot.distributed import ClusterKeys, redis_client, worker_identity
 from newsbot.output import site_of
 
@@ -45,7 +46,8 @@ redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4])
 return 0
 """
 
-# KEYS: articles, versions, marks, claim.  ARGV: url, article JSON, version JSON, now.
+# KEYS: articles, versions, marks, claim.  ARGV: url, article JSON, version JSON, now, the
+# published time the high-water mark may take ('' for none: a date far in the future is not one).
 MARK_RECORDED_LUA = """
 local article = cjson.decode(ARGV[2])
 local previous = redis.call('HGET', KEYS[1], ARGV[1])
@@ -59,7 +61,7 @@ end
 local raw = redis.call('HGET', KEYS[3], 'high_water')
 local mark = raw and cjson.decode(raw) or {}
 local changed = false
-local id, published = article['article_id'], article['published_at']
+local id, published = article['article_id'], ARGV[5]
 if type(id) == 'string' and id ~= '' then
   local old = mark['article_id']
   if type(old) ~= 'string' then
@@ -118,6 +120,10 @@ def _now() -> str:
 
 
 class RedisStateStore:
+    #: opened on first use: it needs the ClusterWorker extension, built after CrawlState
+    #: (and its Redis was checked by the crawl command's preflight)
+    opens_at_setup = False
+
     def __init__(self, server, site: str, keys: ClusterKeys, owner: str, claim_ttl: float = DEFAULT_CLAIM_TTL):
         self.server = server
         self.site = site
@@ -185,7 +191,8 @@ class RedisStateStore:
         version_row = {"content_digest": content_digest, "modified_at": modified_at, "recorded_at": now}
         self._mark_recorded(
             keys=[self.keys.articles, self.versions_key, self.marks_key, self._claim_key(canonical_url)],
-            args=[canonical_url, json.dumps(article), json.dumps(version_row), now],
+            args=[canonical_url, json.dumps(article), json.dumps(version_row), now,
+                  "" if not published_at or is_future(published_at) else published_at],
         )
 
     def mark_checked(self, canonical_url: str) -> None:
@@ -251,9 +258,9 @@ class RedisFaultLedger:
         self.db = store.db
         self._mark_failed = store.server.register_script(MARK_FAILED_LUA)
 
-    def mark_failed(self, canonical_url: str, url: str, kind: str, detail: str = "", gone: bool = False) -> None:
-        self._mark_failed(keys=[self.store.faults_key],
-                          args=[canonical_url, url, kind, detail or "", int(bool(gone)), _now()])
+    def mark_failed(self, canonical_url: str, url: str, kind: str, detail: str = "", gone: bool = False) -> int:
+        return int(self._mark_failed(keys=[self.store.faults_key],
+                                     args=[canonical_url, url, kind, detail or "", int(bool(gone)), _now()]))
 
     def _rows(self) -> dict[str, dict]:
         return {url.decode(): json.loads(raw) for url, raw in self.store.server.hgetall(self.store.faults_key).items()}

@@ -31,13 +31,20 @@ def new_run_id() -> str:
     return f"{utc_stamp()}-{secrets.token_hex(4)}"
 
 
+def check_run_id(settings) -> str | None:
+    """``NEWSBOT_RUN_ID`` as given (None: not given); a value that is no run id is a usage error."""
+    given = settings.get("NEWSBOT_RUN_ID")
+    if given and not RUN_ID.fullmatch(str(given)):
+        raise UsageError(f"NEWSBOT_RUN_ID: not a run id (letters, digits and . _ : -, at most 100): {given!r}")
+    return str(given) if given else None
+
+
 class RunManifest:
     def __init__(self, crawler=None):
         self.crawler = crawler
-        given = crawler.settings.get("NEWSBOT_RUN_ID") if crawler is not None else None
-        if given and not RUN_ID.fullmatch(str(given)):
-            raise UsageError(f"NEWSBOT_RUN_ID: not a run id (letters, digits and . _ : -, at most 100): {given!r}")
-        self.run_id: str = str(given) if given else new_run_id()
+        # checked before the crawl by the crawl command; here too for crawls started otherwise
+        given = check_run_id(crawler.settings) if crawler is not None else None
+        self.run_id: str = given or new_run_id()
         self.files: list[FinishedFile] = []
         self.adopted_files: list[FinishedFile] = []
         if crawler is not None:

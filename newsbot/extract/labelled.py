@@ -27,7 +27,8 @@ from newsbot.dates import DateParseError, parse_kst
 from newsbot.text import BLOCK_TAGS, SKIP_TAGS, clean_line, element_lines
 
 #: labels before a publication date / a modification date (longest first: 기사입력 before 입력)
-PUBLISHED_LABELS = ("기사입력", "기사등록", "기사승인", "최초입력", "최초등록", "입력", "등록", "승인", "작성일", "게재")
+PUBLISHED_LABELS = ("기사입력", "기사등록", "기사승인", "최초입력", "최초등록", "입력", "등록", "승인", "작성일", "게시일", "게재",
+                    "날짜")
 MODIFIED_LABELS = ("최종수정", "최종 수정", "최종업데이트", "최종 업데이트", "기사수정", "수정", "업데이트")
 
 # a date as parse_kst reads it, with an optional time: 2012/08/02 [10:36], 2024.01.01 12:00,
@@ -41,8 +42,8 @@ _DATE_TEXT = (
 
 def _labelled_date_pattern(labels: tuple[str, ...]) -> re.Pattern:
     alternatives = "|".join(re.escape(label).replace(r"\ ", r"\s*") for label in labels)
-    # not inside a longer word (미등록, 재입력), the label then an optional colon, then the date
-    return re.compile(rf"(?<![가-힣])(?:{alternatives})\s*(?:일시|시간)?\s*[:：]?\s*{_DATE_TEXT}")
+    # not inside a longer word (미등록, 재입력), the label (등록일, 입력일시 ...) then an optional colon, then the date
+    return re.compile(rf"(?<![가-힣])(?:{alternatives})\s*(?:일시|일자|시간|일)?\s*[:：]?\s*{_DATE_TEXT}")
 
 
 _PUBLISHED = _labelled_date_pattern(PUBLISHED_LABELS)

@@ -85,6 +85,10 @@ _NOT_A_SECTION = re.compile(
     r"|\d{2,4}\s*[-./]\s*\d{1,2}\s*[-./]\s*\d{1,2}|기자$",
     re.IGNORECASE)
 _URL_OR_MAIL_LINE = re.compile(r"^(?:https?://\S+|\S+@\S+)$")
+#: a site's footer line: copyright notices ("Copyright 남강신문 All rights reserved", "무단 전재 …")
+_FOOTER_LINE = re.compile(r"copyright|all rights reserved|무단\s*(?:전재|복제)|ⓒ|©", re.IGNORECASE)
+#: how far into / from the end of a main-content body its page furniture is looked for
+_HEAD_LINES, _TAIL_LINES = 12, 3
 _PLAIN_NAME = re.compile(r"^\s*[가-힣]{2,5}\s?(?:기자)?\s*$")
 
 
@@ -104,6 +108,7 @@ class _Layering:
         self.published_time: datetime | None = None  # the family's, parsed once
         self.latest: datetime | None = None  # a date after this is in the future
         self._site_names: set[str] | None = None
+        self.title: str | None = None
 
     # -- helpers ---------------------------------------------------------------
     def source_of(self, value) -> str:
@@ -261,7 +266,7 @@ class _Layering:
         main = extract_main_content(page.root, page.url)
         if main is None or not self.plausible_main_content(main.lines):
             return lines, text, None, [], None, [], None
-        lines = main.lines
+        lines = self.trim_page_furniture(main.lines)
         captions = []
         page_body = next(page.root.iter("body"), None)
         if main.images and page_body is not None:
@@ -275,6 +280,26 @@ class _Layering:
             lines = [line for line in lines if labelled.CAPTION_MARK.sub("", clean_line(line)) not in caption_lines]
         return (lines, "\n".join(lines), MAIN_CONTENT, captions, LABEL if captions else None,
                 main.images, MAIN_CONTENT if main.images else None)
+
+    def trim_page_furniture(self, lines: list[str]) -> list[str]:
+        """A main-content body without the page around the article that the extractor kept
+        on table layouts: menu lines and the headline before the title line, the dated
+        byline line after it, copyright lines at the end."""
+        cleaned = [clean_line(line) for line in lines]
+        title = clean_line(self.title or "")
+        start = 0
+        if title:
+            for index, line in enumerate(cleaned[:_HEAD_LINES]):
+                if line == title:
+                    start = index + 1
+                    break
+        while start < len(cleaned) and start < _HEAD_LINES and cleaned[start] and (
+                labelled.labelled_date([cleaned[start]]) or labelled.byline_in_lines([cleaned[start]]) == cleaned[start]):
+            start += 1
+        end = len(lines)
+        while end > start and len(lines) - end < _TAIL_LINES and _FOOTER_LINE.search(cleaned[end - 1]):
+            end -= 1
+        return lines[start:end]
 
     def check_published_against_metadata(self) -> None:
         """Warn when the family's publication time (``self.published_time``) and the first
@@ -303,6 +328,7 @@ class _Layering:
         if not self.plausible_title(title, source != SELECTOR):
             title, source = self.title_fallback()
         provenance["title"] = source if title else None
+        self.title = title
 
         # published: the family's, else metadata, else a labelled date anywhere on the page
         page.answered_by = None

@@ -34,8 +34,9 @@ from scrapy.utils.response import response_status_message
 from twisted.internet.task import deferLater
 
 from newsbot.component import CrawlerComponent
-from newsbot.faults import (GONE_STATUSES, first_time, is_article_request, is_internal_request, original_url,
-                            record_fault)
+from newsbot.extensions.accounting import article_accounts
+from newsbot.faults import (GONE_STATUSES, first_time, is_article_request, is_internal_request,
+                            is_requisite_request, original_url, record_fault)
 from newsbot.state import fault_ledger
 from newsbot.urls import canonical_rule
 
@@ -144,6 +145,9 @@ class FaultMiddleware(CrawlerComponent):
         url = original_url(request)
         if fault_ledger(self.crawler).is_gone(canonical_rule(spider)(url)):
             self.crawler.stats.inc_value("newsbot/faults/skipped_gone")
+            accounts = article_accounts(self.crawler)
+            if accounts is not None:
+                accounts.fail(url, "gone_earlier")
             raise IgnoreRequest(f"gone in an earlier run: {url}")
         return None
 
@@ -176,6 +180,11 @@ class FaultMiddleware(CrawlerComponent):
             return response
         if "replay-missing" in response.flags:
             # Counted and logged by the replay handler; absence from an archive is not "gone".
+            if is_requisite_request(request):
+                record_fault(self.crawler, request, "not_in_archive", "not in the replayed archive")
+            accounts = article_accounts(self.crawler)
+            if accounts is not None and is_article_request(request, self.crawler.spider):
+                accounts.fail(original_url(request), "not_in_archive")
             raise IgnoreRequest(f"not in the archive: {request.url}")
         status = response.status
         if status >= 400 and not self._allowed_status(request, status):
@@ -186,8 +195,8 @@ class FaultMiddleware(CrawlerComponent):
                 detail += f" (after {retries} retr{'y' if retries == 1 else 'ies'})"
             record_fault(self.crawler, request, f"http_{status}", detail, gone=gone)
             raise IgnoreRequest(f"HTTP {status}: {request.url}")
-        if status != 200:
-            return response
+        if status != 200 or is_requisite_request(request):
+            return response   # a photo or font is not HTML, and its charset is not text's
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
         if not isinstance(response, TextResponse) or not _is_markup(content_type):
             record_fault(self.crawler, request, "not_html",

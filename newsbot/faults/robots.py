@@ -32,6 +32,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 
 from newsbot import exitcodes
+from newsbot.warc.requisites import outlet_url
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,13 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
         if netloc in self.blocked:
             return
         self.blocked[netloc] = reason
+        if not any(outlet_url(self.crawler.spider, f"{scheme}://{netloc}/") for scheme in ("http", "https")):
+            # A host only page requisites go to (a photo CDN: newsbot/warc/requisites.py):
+            # disallowed all the same, but its photos are no reason to fail the run.
+            logger.warning("robots.txt of requisite host %s %s: nothing is requested from it in this run "
+                           "(RFC 9309)", netloc, reason)
+            self._stats.inc_value("newsbot/requisites/robots_unavailable")
+            return
         message = (f"blocked by robots.txt: {netloc} {reason}; RFC 9309 reads an unreachable robots.txt "
                    f"as disallow all, so nothing more is requested from it in this run")
         logger.error("%s", message)

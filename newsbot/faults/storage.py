@@ -5,6 +5,11 @@ on an ``OSError``; :class:`StorageGuard` catches the ones that surface as item e
 (the SQLite state store).  The run is closed with reason ``storage_error`` and exit
 status 3; files already written stay whole because every writer truncates a partial
 write back to its last whole record before raising.
+
+One ERROR line says so, without a traceback.  What then fails to be written while the run
+closes (the CDXJ index, the latest view's export, the crawl report) is counted and said
+in one WARNING line each (:func:`closing_write_failed`), and leaves no empty or partial
+file behind: each is written aside and renamed into place, or removed.
 """
 
 from __future__ import annotations
@@ -33,13 +38,16 @@ def storage_failed(crawler, target, exc: BaseException) -> None:
 
 
 def storage_guarded(crawler, write):
-    """``write`` whose ``OSError`` stops the run and drops just this request (no traceback)."""
+    """``write`` whose storage error (an ``OSError``, or SQLite's "disk is full" from the
+    digest index beside the WARC) stops the run and drops just this request (no traceback)."""
     from scrapy.exceptions import IgnoreRequest
 
     def guarded(*args, **kwargs):
         try:
             return write(*args, **kwargs)
-        except OSError as exc:
+        except Exception as exc:
+            if not is_storage_error(exc):
+                raise
             storage_failed(crawler, getattr(exc, "filename", None) or "the WARC archive", exc)
             raise IgnoreRequest(f"not archived: {exc}") from exc
 
@@ -50,6 +58,14 @@ def is_storage_error(exc: BaseException) -> bool:
     if isinstance(exc, sqlite3.OperationalError):
         return "disk" in str(exc) or "full" in str(exc) or "I/O" in str(exc)
     return isinstance(exc, OSError)
+
+
+def closing_write_failed(crawler, what: str, exc: BaseException) -> None:
+    """A write while the run closes failed (``what``: "the CDXJ index of X"): a storage
+    problem (exit status 3) and one WARNING line, never a traceback; the run goes on closing."""
+    crawler.stats.inc_value("newsbot/storage_errors")
+    report_problem(crawler.stats, "storage_error", f"storage error: cannot write {what}: {exc}", exitcodes.STORAGE)
+    logger.warning("Not written (storage error): %s: %s", what, exc)
 
 
 class StorageGuard(CrawlerComponent):
@@ -70,7 +86,8 @@ class StorageGuard(CrawlerComponent):
         self.stopped = True
         report_problem(crawler.stats, "storage_error", f"storage error: cannot write {target}: {exc}", exitcodes.STORAGE)
         logger.error("Storage error, stopping the run: cannot write %s: %s", target, exc)
-        deferred_from_coro(crawler.engine.close_spider_async(reason=CLOSE_REASON))
+        closing = deferred_from_coro(crawler.engine.close_spider_async(reason=CLOSE_REASON))
+        closing.addErrback(lambda failure: None)  # the engine was closing already: nothing more to stop
 
     def item_error(self, item, response, spider, failure):
         if is_storage_error(failure.value):

@@ -3,6 +3,7 @@ from datetime import date
 from scrapy.exceptions import DropItem
 
 from newsbot.component import CrawlerComponent
+from newsbot.extensions.accounting import article_accounts
 
 
 class DateRangePipeline(CrawlerComponent):
@@ -21,5 +22,8 @@ class DateRangePipeline(CrawlerComponent):
             day = date.fromisoformat(published[:10])  # the +09:00 local date
             if (since and day < since) or (until and day > until):
                 self.crawler.stats.inc_value("newsbot/skipped_out_of_range")
+                accounts = article_accounts(self.crawler)
+                if accounts is not None:
+                    accounts.settle_canonical(item["canonical_url"], "out_of_range")
                 raise DropItem(f"published {day} outside {since}..{until}: {item['url']}", log_level="DEBUG")
         return item

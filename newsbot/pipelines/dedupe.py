@@ -1,6 +1,7 @@
 from scrapy.exceptions import DropItem
 
 from newsbot.component import CrawlerComponent
+from newsbot.extensions.accounting import article_accounts
 from newsbot.state import state_store
 
 
@@ -29,6 +30,9 @@ class DedupePipeline(CrawlerComponent):
         if same:
             store.mark_checked(item["canonical_url"])
             stats.inc_value("newsbot/items_duplicate")
+            accounts = article_accounts(self.crawler)
+            if accounts is not None:
+                accounts.settle_canonical(item["canonical_url"], "duplicate")
             raise DropItem(f"duplicate of recorded article {item['canonical_url']}", log_level="DEBUG")
         item["version"] = recorded["version"] + 1
         stats.inc_value("newsbot/items_updated")

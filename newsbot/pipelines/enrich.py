@@ -32,6 +32,8 @@ class EnrichPipeline(CrawlerComponent):
         item["regions"] = self.resolver.resolve(title, body, home_region, resolution_day(item))
         item["topics"] = tag_topics(title, body)
         item["schema_version"] = SCHEMA_VERSION
+        # a re-parse's one time stamp (newsbot/reparse/__init__.py); None in a crawl
+        item["reparsed_at"] = self.crawler.settings.get("NEWSBOT_REPARSED_AT")
         # Every schema field present (null when unknown) in every output, feed exports included.
         for field in article_schema()["required"]:
             item.setdefault(field, None)

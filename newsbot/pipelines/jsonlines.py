@@ -19,6 +19,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from newsbot.component import CrawlerComponent
+from newsbot.extensions.accounting import article_accounts
 from newsbot.faults.storage import storage_failed
 from newsbot.extensions.manifest import run_manifest
 from newsbot.output import file_tag, site_dir, site_of
@@ -30,7 +31,7 @@ RECORD_FIELDS = (
     "title", "subtitle", "author",
     "published_at", "published_at_raw", "modified_at", "modified_at_raw",
     "body", "body_en", "captions", "images", "regions", "topics",
-    "crawled_at", "warc_filename", "warc_record_id", "extraction_warnings", "provenance",
+    "crawled_at", "warc_filename", "warc_record_id", "extraction_warnings", "provenance", "reparsed_at",
 )
 
 
@@ -51,7 +52,9 @@ class JsonLinesPipeline(CrawlerComponent):
 
     @property
     def directory(self):
-        return site_dir(self.crawler.settings, site_of(self.crawler.spider), "jsonl")
+        # a re-parse writes to its own folder (JSONL_DIR reparse/jsonl): never mixed with crawl output
+        settings = self.crawler.settings
+        return site_dir(settings, site_of(self.crawler.spider), settings.get("JSONL_DIR") or "jsonl")
 
     def open_spider(self):
         # What a killed run left being written: finished (cut to whole lines) before we write.
@@ -77,6 +80,9 @@ class JsonLinesPipeline(CrawlerComponent):
         except OSError as exc:
             # Not written, so never marked recorded (the state pipeline comes after): stop the run.
             storage_failed(self.crawler, self.file.open_path, exc)
+            accounts = article_accounts(self.crawler)
+            if accounts is not None:
+                accounts.settle_canonical(item["canonical_url"], "failed:storage")
             raise DropItem(f"not written: {exc}", log_level="DEBUG") from exc
         self.crawler.stats.inc_value("newsbot/items_written")
         self.last_written = (item, text)  # serialized once (newsbot/pipelines/latest.py)
@@ -86,7 +92,11 @@ class JsonLinesPipeline(CrawlerComponent):
 
     def _finish(self):
         file, self.file = self.file, None
-        run_manifest(self.crawler).finished(file.finish())
+        try:
+            run_manifest(self.crawler).finished(file.finish())
+        except OSError as exc:  # every line was written whole; only the sync (or the rename) failed
+            # left as <name>.open: the next run finishes it
+            storage_failed(self.crawler, file.open_path, exc)
 
     def close_spider(self):
         if self.file is not None:

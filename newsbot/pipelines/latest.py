@@ -9,6 +9,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
 from newsbot.component import CrawlerComponent
+from newsbot.faults.storage import closing_write_failed
 from newsbot.latest import LatestView
 from newsbot.output import site_dir, site_of
 from newsbot.pipelines.jsonlines import JsonLinesPipeline, record_json
@@ -55,8 +56,14 @@ class LatestViewPipeline(CrawlerComponent):
             self.view = None
             return
         target = self.view.path.with_name("latest.jsonl")
-        lines = self.view.export_jsonl(target)
-        self.crawler.stats.set_value("newsbot/latest/articles", lines)
-        logger.info("Latest view: %d article(s) in %s", lines, target)
-        self.view.close()
-        self.view = None
+        try:
+            lines = self.view.export_jsonl(target)   # written aside: the old one stays whole on failure
+        except OSError as exc:
+            closing_write_failed(self.crawler, f"{target} (the previous one is left as it was; the next run "
+                                               f"exports it again)", exc)
+        else:
+            self.crawler.stats.set_value("newsbot/latest/articles", lines)
+            logger.info("Latest view: %d article(s) in %s", lines, target)
+        finally:
+            self.view.close()
+            self.view = None

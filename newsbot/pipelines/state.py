@@ -1,4 +1,5 @@
 from newsbot.component import CrawlerComponent
+from newsbot.extensions.accounting import article_accounts
 from newsbot.state import state_store
 
 
@@ -15,6 +16,9 @@ class RecordedStatePipeline(CrawlerComponent):
             content_digest=item.get("content_digest"),
             version=item.get("version") or 1,
         )
+        accounts = article_accounts(self.crawler)
+        if accounts is not None:  # recorded: written and marked, the outcome the report counts
+            accounts.settle_canonical(item["canonical_url"], "updated" if (item.get("version") or 1) > 1 else "new")
         return item
     # The store is closed when the engine stops (newsbot.state.state_store): the spider's
     # own closing (finishing its list walk) still needs it after the pipelines close.

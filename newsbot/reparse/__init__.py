@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy import signals
@@ -91,13 +92,28 @@ class QuietLogFormatter(LogFormatter):
 BROWSER_MIDDLEWARE = "newsbot.browser.middleware.BrowserMiddleware"
 
 
+#: where re-parsed records go, under ``OUTPUT_DIR/<site>/``: beside the crawl's ``jsonl/``,
+#: never in it, so a consumer (and ``scrapy state rebuild``) tells them apart by folder too
+REPARSE_JSONL_DIR = "reparse/jsonl"
+
+
+def reparse_stamp() -> str:
+    """The ``reparsed_at`` of every record of one re-parse (all its processes)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 def configure_replay(settings, locations: list[Path], spidercls, index_file: Path | None = None) -> None:
     """What every re-parse process runs with (before its components are imported);
     ``index_file``: the archive index the parent saved (``REPLAY_INDEX``), read by this process."""
+    if not settings.get("NEWSBOT_REPARSED_AT"):
+        settings.set("NEWSBOT_REPARSED_AT", reparse_stamp(), priority="cmdline")
     for name, value in {"REPLAY_WARC": [str(p) for p in locations], "WARC_ENABLED": False,
+                        "JSONL_DIR": REPARSE_JSONL_DIR,
                         "ROBOTSTXT_OBEY": False,
                         # the urls handed to the spider are this spider's archived articles
                         "NEWSBOT_URLS_FROM_ARCHIVE": True,
+                        # no crawl lock: a re-parse shares no state with a crawl (newsbot/runlock.py)
+                        "NEWSBOT_RUN_LOCK": False,
                         "NEWSBOT_STATE_STORE": f"{__name__}.{ScratchStateStore.__name__}"}.items():
         settings.set(name, value, priority="cmdline")
     if index_file is not None:
@@ -127,8 +143,9 @@ def _debug_logged(settings) -> bool:
 
 def article_urls(index: ArchiveIndex, spidercls) -> list[str]:
     """Archived article URLs for ``spidercls``, archive order, one per canonical URL."""
-    # the CMS's URL rules are class-level: usable before the spider exists
-    rules = spidercls.urls
+    # the CMS's URL rules are class-level: usable before the spider exists (the generic
+    # spider learns its rules from the archive's URLs: newsbot/cms/generic.py)
+    rules = spidercls.archived_url_rules(index.order)
     seen, urls = set(), []
     for url in index.order:
         if not rules.is_article(url):

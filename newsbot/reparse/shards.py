@@ -54,7 +54,7 @@ logger = logging.getLogger(__name__)
 #: the exit status of a child that died of a signal (as of one that crashed)
 EXIT_CHILD_KILLED = exitcodes.ERROR
 #: stats where the children's values are not added up
-_MAX_STATS = frozenset({EXIT_STATUS_STAT, "elapsed_time_seconds", "memusage/max", "memusage/startup"})
+_MAX_STATS = frozenset({"elapsed_time_seconds", "memusage/max", "memusage/startup"})
 
 
 #: by default, a shard per this many articles at most: a child's start-up (~0.3 s) and
@@ -86,6 +86,8 @@ def combine_stats(shard_stats: list[dict]) -> dict:
                 combined[name] = value
             elif name == "start_time":
                 combined[name] = min(combined[name], value)
+            elif name == EXIT_STATUS_STAT:   # the primary cause among the shards'
+                combined[name] = exitcodes.primary_status(combined[name], value)
             elif name == "finish_time" or name in _MAX_STATS:
                 combined[name] = max(combined[name], value)
             elif _is_count(value) and _is_count(combined[name]):
@@ -240,7 +242,7 @@ class ShardProcesses:
             if returncode != 0:
                 logger.error("Re-parse shard %d/%d (%d articles, pid %d) %s", number + 1, processes,
                              len(shards[number]), child.pid, _describe_exit(returncode))
-            worst = max(worst, EXIT_CHILD_KILLED if returncode < 0 else returncode)
+            worst = exitcodes.primary_status(worst, EXIT_CHILD_KILLED if returncode < 0 else returncode)
 
         stats = combine_stats(shard_stats)
         stats["newsbot/reparse/processes"] = processes

@@ -18,6 +18,8 @@ Arguments every spider takes (``scrapy crawl SITE -a NAME=VALUE``):
 * ``site=ID``, ``outlet=NAME``, ``home_region=시·도 [시·군·구]`` - serve another outlet on
   the same CMS under its own identity (records ``ID:…``, output under ``OUTPUT_DIR/ID/``)
   instead of borrowing this spider's;
+* ``feeds=URL[,URL...]``, ``sitemaps=URL[,URL...]`` - RSS/Atom feeds and XML sitemaps to
+  discover articles in besides the list pages (newsbot/spiders/discovery.py);
 * ``since=YYYY-MM-DD``, ``until=YYYY-MM-DD`` - backfill: only articles published in that
   range (inclusive), walking back to ``since``.  Without them a run is incremental: it
   stops paging once list pages hold nothing new (newsbot/spiders/walk.py,
@@ -26,6 +28,7 @@ Arguments every spider takes (``scrapy crawl SITE -a NAME=VALUE``):
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import AsyncIterator, Iterable
 from typing import ClassVar
@@ -38,19 +41,28 @@ from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
 from newsbot import exitcodes
+from newsbot.extensions.accounting import article_accounts, failure_reason
 from newsbot.extensions.progress import ARTICLE_PAGES_STAT, LIST_PAGE_STAT, saw_date
 from newsbot.extract.base import ArticlePage
+from newsbot.faults import original_url
 from newsbot.items import ArticleItem
+from newsbot.spiders.discovery import DiscoveryMixin
 from newsbot.spiders.walk import ListEntry, ListWalk, PagePlan, backfill_range, parse_list_date
 from newsbot.state import state_store
 from newsbot.state.middleware import ARTICLE_META
 from newsbot.urls import ArticleUrls, has_credentials, is_http_url, on_origins, origin, redact_credentials
-from newsbot.warc import WARC_META_KEY
+from newsbot.warc import WARC_META_KEY, warc_date_iso
 
 # Scrapyd passes _job (and sometimes _version/settings) to every spider.
 SCHEDULER_ARGS = frozenset({"_job", "_version", "settings"})
 #: the extraction warning of a record whose URL is not the outlet's (``-a allow_foreign=1``)
 FOREIGN_WARNING = "url:foreign"
+#: list request meta: the walk a list page belongs to, ``{"start": start URL, "page": pages
+#: walked from it so far, this one included}``
+LIST_META = "newsbot_list"
+#: how a list walk may end that leaves older list pages unwalked: the walk is not finished
+#: in the state store, so the next run does not trust "nothing new" until past its floor
+INCOMPLETE_WALK_ENDS = frozenset({"max_list_pages", "list_page_failed", "robots_txt"})
 #: a site id names folders and record ids: letters, digits, "_" and "-" only
 SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
@@ -76,7 +88,7 @@ def split_urls(value: str | Iterable[str] | None, argument: str) -> list[str]:
     return urls
 
 
-class NewsSpider(scrapy.Spider):
+class NewsSpider(DiscoveryMixin, scrapy.Spider):
     """Base for every outlet spider; see the module docstring for its arguments."""
 
     #: the CMS's name (a module of newsbot.cms) and its URL rules
@@ -117,7 +129,7 @@ class NewsSpider(scrapy.Spider):
     accepted_arguments: ClassVar[frozenset[str]] = frozenset(
         {"start_urls", "urls", "max_pages", "base_url", "since", "until", "site", "outlet", "home_region",
          "allow_foreign"}
-    )
+    ) | DiscoveryMixin.discovery_arguments
 
     def __init__(self, name: str | None = None, **kwargs):
         unknown = set(kwargs) - self.accepted_arguments - SCHEDULER_ARGS
@@ -151,15 +163,24 @@ class NewsSpider(scrapy.Spider):
         self.outlet = kwargs.pop("outlet", None) or self.outlet
         self.home_region = kwargs.pop("home_region", None) or self.home_region
         self._walk: ListWalk | None = None
+        #: per walk (start URL): the signatures of the list pages seen, to find a repeated one
+        self._list_signatures: dict[str, dict[str, str]] = {}
+        self._walk_incomplete = False
+        self.init_discovery(kwargs)
         super().__init__(name, **kwargs)
         self.site = site or self.site or self.name
         self.start_urls = start_urls or [urljoin(self.base_url + "/", p.lstrip("/")) for p in self.list_paths]
         hosts = {urlsplit(u).hostname for u in [*self.start_urls, *self.article_urls, self.base_url] if u}
-        self.allowed_domains = sorted(h for h in hosts if h)
+        self.allowed_domains = sorted(h for h in hosts | self.discovery_hosts() if h)
         #: the outlet's own origins: base_url's and the declared ones (what is not foreign)
         self.outlet_origins = frozenset(o for o in (origin(u) for u in [self.base_url, *self.allowed_origins]) if o)
-        #: where this crawl's requests and redirects may go (newsbot/offsite.py)
-        self.origins = self.outlet_origins | {o for o in (origin(u) for u in [*self.start_urls, *self.article_urls]) if o}
+        #: where this crawl's requests and redirects may go (newsbot/offsite.py): the outlet's,
+        #: and those of the start and article URLs, feeds and sitemaps it was given
+        self.origins = self.outlet_origins | {
+            o for o in (origin(u) for u in [*self.start_urls, *self.article_urls, *self.feed_urls(), *self.sitemap_urls()])
+            if o}
+        if base_url and site is None:
+            self.warn_borrowed_identity()
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -203,6 +224,21 @@ class NewsSpider(scrapy.Spider):
                                  f"anyway (-a allow_foreign=1), their records flagged url:foreign", exitcodes.OK)
         self.logger.warning("Crawling URLs that are not %s's (-a allow_foreign=1): %s", self.name, " ".join(foreign))
 
+    def warn_borrowed_identity(self) -> None:
+        """A family spider pointed at another host keeps its own outlet's identity: say so.
+
+        ``-a base_url`` alone is for the same outlet on a mirror or a new host; another outlet
+        on the same CMS needs ``-a site=`` (and ``-a outlet=``, ``-a home_region=``), or its
+        records carry this spider's id and home region (docs/adding-an-outlet.md)."""
+        own = urlsplit(type(self).base_url).hostname if type(self).base_url else None
+        given = urlsplit(self.base_url).hostname
+        if own is None or given is None or given.removeprefix("www.") == own.removeprefix("www."):
+            return
+        self.logger.warning(
+            "-a base_url=%s is not %s's host (%s): records will be labelled %s:… (outlet %s, home region %s). "
+            "Another outlet on this CMS: add -a site=ID -a outlet=NAME [-a home_region=…]",
+            self.base_url, self.name, own, self.site, self.outlet or "-", self.home_region or "-")
+
     @classmethod
     def update_settings(cls, settings) -> None:
         super().update_settings(settings)
@@ -226,6 +262,12 @@ class NewsSpider(scrapy.Spider):
         """The one spelling of an article URL that dedupe and ids use (the CMS's rule)."""
         return cls.urls.canonicalize(url)
 
+    @classmethod
+    def archived_url_rules(cls, urls: Iterable[str]) -> type[ArticleUrls]:
+        """The URL rules a re-parse picks an archive's articles with (``urls``: every URL the
+        archive holds): the CMS's own; a CMS that learns its rules learns them from ``urls``."""
+        return cls.urls
+
     # -- start ---------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.report_foreign_urls()
@@ -234,6 +276,8 @@ class NewsSpider(scrapy.Spider):
                 yield self.article_request(url)
             return
         self.list_walk()  # opens the walk in the state store before the first list page
+        for request in self.discovery_requests():  # feeds, sitemaps: newsbot/spiders/discovery.py
+            yield request
         for url in self.list_start_urls():
             yield self.list_request(url)
 
@@ -250,24 +294,72 @@ class NewsSpider(scrapy.Spider):
         return self._walk
 
     def closed(self, reason: str) -> None:
-        if self._walk is not None and reason == "finished":
+        if self._walk is not None and reason == "finished" and not self._walk_incomplete:
             self._walk.finish()
 
     # -- list pages ----------------------------------------------------------
     def list_request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_list, meta=self.browser_meta("list"))
+        """A list page; the first of a walk (:meth:`parse_list` marks the next ones as its own)."""
+        meta = {**self.browser_meta("list"), LIST_META: {"start": url, "page": 1}}
+        return scrapy.Request(url, callback=self.parse_list, errback=self.list_failed, meta=meta)
 
     def article_request(self, url: str, **kwargs) -> scrapy.Request:
         kwargs["meta"] = {**self.browser_meta("article"), **kwargs.get("meta", {})}
         kwargs.setdefault("errback", self.article_failed)
+        accounts = article_accounts(self.crawler)
+        if accounts is not None:
+            accounts.seen(url)
         # Articles before further list pages: a crawl cut short still has whole articles.
         return scrapy.Request(url, callback=self.parse_article, priority=10, **kwargs)
 
     def article_failed(self, failure) -> None:
+        accounts = article_accounts(self.crawler)
+        if accounts is not None:  # (a fault already counted keeps its own reason)
+            accounts.fail(original_url(failure.request), failure_reason(failure))
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            return  # skipped on purpose (already recorded, robots.txt), not a failure
+            return  # counted where it was raised (a fault, already recorded, robots.txt)
         self.crawler.stats.inc_value("newsbot/articles_failed")
         self.logger.warning("Article failed: %s (%s)", failure.request.url, failure.getErrorMessage())
+
+    def list_failed(self, failure) -> None:
+        """A list page that could not be fetched (its fault is counted and logged by newsbot.faults)."""
+        walk = failure.request.meta.get(LIST_META) or {"start": failure.request.url, "page": 1}
+        if failure_reason(failure) == "robots_txt":
+            self.crawler.stats.inc_value("newsbot/list_pages_forbidden_by_robots")
+            self.logger.warning("robots.txt forbids the list page %s: this list walk ends", failure.request.url)
+            self.end_walk(walk, "robots_txt")
+        else:
+            self.end_walk(walk, "list_page_failed")
+
+    def end_walk(self, walk: dict, why: str) -> None:
+        """A list walk ends: counted by why (``newsbot/list_walk_end/<why>``, in the report)."""
+        self.crawler.stats.inc_value(f"newsbot/list_walk_end/{why}")
+        if why in INCOMPLETE_WALK_ENDS:
+            self._walk_incomplete = True
+        if why == "max_list_pages":
+            exitcodes.report_problem(
+                self.crawler.stats, "list_walk_cut",
+                f"the list walk from {walk['start']} was cut after {walk['page']} pages by "
+                f"NEWSBOT_MAX_LIST_PAGES={self.max_list_pages}: older list pages were not walked (raise the "
+                f"setting, or backfill in ranges with -a since/until)", exitcodes.LIST_WALK_CUT)
+
+    @property
+    def max_list_pages(self) -> int:
+        return self.crawler.settings.getint("NEWSBOT_MAX_LIST_PAGES", 5000)
+
+    def repeated_list_page(self, walk: dict, response: Response, canonical_urls: list[str]) -> str | None:
+        """The earlier page of this walk that ``response`` repeats (same article set, or the
+        same bytes), if any.  Many CMSes answer every page number past the end of a list
+        with its last page (or its first): without this, a walk to the end never ends."""
+        seen = self._list_signatures.setdefault(walk["start"], {})
+        signatures = ("links:" + hashlib.sha1("\n".join(sorted(set(canonical_urls))).encode()).hexdigest(),
+                      "body:" + hashlib.sha1(response.body).hexdigest())
+        for signature in signatures:
+            if signature in seen:
+                return seen[signature]
+        for signature in signatures:
+            seen[signature] = response.url
+        return None
 
     def article_links(self, response: Response) -> list[str]:
         """Absolute article URLs on a list page, in page order, each once."""
@@ -276,7 +368,14 @@ class NewsSpider(scrapy.Spider):
         return list(dict.fromkeys(links))
 
     def list_entries(self, response: Response) -> list[ListEntry]:
-        """The articles on a list page, in page order, each once, dated when the list prints dates."""
+        """The articles on a list page, in page order, each once, dated when the list prints
+        dates; when the family's selectors find none, those the list fallback finds
+        (:meth:`~newsbot.spiders.discovery.DiscoveryMixin.fallback_list_entries`: layout drift)."""
+        entries = self.family_list_entries(response) or self.fallback_list_entries(response)
+        self.remember_list_links(response)
+        return entries
+
+    def family_list_entries(self, response: Response) -> list[ListEntry]:
         if not (self.list_item_css and self.list_item_link_css and self.list_item_date_css):
             return [ListEntry(url) for url in self.article_links(response)]
         entries: dict[str, ListEntry] = {}
@@ -303,6 +402,7 @@ class NewsSpider(scrapy.Spider):
         return add_or_replace_parameter(response.url, self.page_param, str(page + 1))
 
     def parse_list(self, response: Response):
+        walk = response.meta.get(LIST_META) or {"start": response.url, "page": 1}
         entries = self.list_entries(response)
         stats = self.crawler.stats
         stats.inc_value("newsbot/list_pages")
@@ -315,31 +415,61 @@ class NewsSpider(scrapy.Spider):
             # The end of the archive, or a list layout this spider no longer understands.
             self.crawler.stats.inc_value("newsbot/list_pages_without_articles")
             self.logger.info("No article links on list page %s: stopping this list", response.url)
+            self.end_walk(walk, "no_links")
+            return
+        repeats = self.repeated_list_page(walk, response, [self.canonicalize(e.url) for e in entries])
+        if repeats:
+            self.logger.info("List page %s repeats %s: the end of this list", response.url, repeats)
+            self.end_walk(walk, "repeated_page")
             return
         stats.inc_value("newsbot/article_links_found", len(entries))
         plan: PagePlan = self.list_walk().plan(entries)
+        yield from self.planned_requests(plan)
+        if plan.stop:
+            self.logger.info("List walk ends at %s: %s", response.url, plan.stop)
+            self.end_walk(walk, plan.stop_kind)
+            return
+        next_url = self.next_list_url(response)
+        if not next_url:
+            self.end_walk(walk, "max_pages")   # -a max_pages: as far as asked
+        elif walk["page"] >= self.max_list_pages:
+            self.logger.warning("List walk from %s stops after %d pages (NEWSBOT_MAX_LIST_PAGES) at %s",
+                                walk["start"], walk["page"], response.url)
+            self.end_walk(walk, "max_list_pages")
+        else:
+            request = self.list_request(next_url)
+            request.meta[LIST_META] = {"start": walk["start"], "page": walk["page"] + 1}
+            yield request
+
+    def planned_requests(self, plan: PagePlan):
+        """The article requests of a list page's (or a feed's, a sitemap's) plan, its skipped
+        entries counted and accounted for."""
+        stats = self.crawler.stats
         stats.inc_value("newsbot/skipped_out_of_range", plan.out_of_range)
         stats.inc_value("newsbot/skipped_already_recorded", plan.recorded - sum(k == "recheck" for _, k in plan.fetch))
+        accounts = article_accounts(self.crawler)
+        if accounts is not None:
+            for url, outcome in plan.skipped:
+                accounts.settle(url, outcome)
         for url, kind in plan.fetch:
             stats.inc_value(f"newsbot/article_requests/{kind}")
             yield self.article_request(url, meta={ARTICLE_META: kind})
-        if plan.stop:
-            self.logger.info("List walk ends at %s: %s", response.url, plan.stop)
-            return
-        next_url = self.next_list_url(response)
-        if next_url:
-            yield self.list_request(next_url)
 
     # -- articles ------------------------------------------------------------
     def parse_article(self, response: Response):
         self.crawler.stats.inc_value(ARTICLE_PAGES_STAT)
         page = self.article_page(response.url, response.selector)
         reason = page.not_an_article()
+        accounts = article_accounts(self.crawler)
+        if accounts is not None and response.request is not None and original_url(response.request) != response.url:
+            accounts.merge(original_url(response.request), response.url)   # a redirect: one article
         if reason:
             # A CMS error page (e.g. gnuboard's "post does not exist" alert, served as 200):
             # nothing to record and no layout change to report.
             self.crawler.stats.inc_value("newsbot/not_an_article")
             self.logger.info("Not an article (%s): %s", reason, response.url)
+            if accounts is not None:
+                accounts.settle(response.url, "not_an_article")
             return
         item = ArticleItem(site=self.site, **page.to_dict())
         if self.is_foreign((response.meta.get("redirect_urls") or [response.url])[0]):
@@ -348,4 +478,23 @@ class NewsSpider(scrapy.Spider):
         warc = response.meta.get(WARC_META_KEY) or {}
         item["warc_filename"] = warc.get("filename")
         item["warc_record_id"] = warc.get("record_id")
+        # when the response was received, as its WARC record says: the same in a crawl and
+        # in any later re-parse of it (None without an archive: the pipeline takes "now")
+        item["crawled_at"] = warc_date_iso(warc.get("date"))
         yield item
+
+    # -- page requisites (newsbot/warc/requisites.py) --------------------------
+    # Spider methods, so the requests can be stored (JOBDIR, a cluster's queue); the
+    # requisites middleware that scheduled them does the work.
+    def parse_requisite(self, response):
+        from newsbot.warc.requisites import requisites_middleware
+
+        middleware = requisites_middleware(self.crawler)
+        return middleware.parsed(response) if middleware is not None else []
+
+    def requisite_failed(self, failure) -> None:
+        from newsbot.warc.requisites import requisites_middleware
+
+        middleware = requisites_middleware(self.crawler)
+        if middleware is not None:
+            middleware.failed(failure)

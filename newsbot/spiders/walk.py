@@ -9,9 +9,16 @@ Two ways a spider runs (docs/scheduling.md):
   entry is older than ``since``; entries outside the range are skipped (and counted),
   and nothing new on a page is no reason to stop.
 
-A walk that a run did not finish (killed, crashed) stays open in the state store; the
-next run does not stop early until it has passed that walk's floor, so nothing behind
-a page of already-recorded articles is left unfetched.
+A walk that a run did not finish (killed, crashed, or cut: a list page that failed, the
+``NEWSBOT_MAX_LIST_PAGES`` bound) stays open in the state store; the next run does not
+stop early until it has passed that walk's floor, so nothing behind a page of
+already-recorded articles is left unfetched.  A published time more than a day in the
+future (:func:`newsbot.dates.is_future`) is never a floor: it would end that recovery at once.
+
+Every walk also ends on its own (newsbot/spiders/base.py, ``NewsSpider.parse_list``): at
+a page without article links, at a page that repeats an earlier one of the same walk (a
+CMS answering every page number past its end with its last page), or at the
+``NEWSBOT_MAX_LIST_PAGES`` bound; each end is counted (``newsbot/list_walk_end/<why>``).
 
 Recorded articles published in the last ``NEWSBOT_RECHECK_DAYS`` days are fetched again
 at most every ``NEWSBOT_RECHECK_AFTER_HOURS`` hours when they show up on a walked list
@@ -26,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from scrapy.exceptions import UsageError
+
+from newsbot.dates import is_future
 
 KST = timezone(timedelta(hours=9))
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -78,9 +87,14 @@ class PagePlan:
 
     fetch: list[tuple[str, str]] = field(default_factory=list)  # (url, "new" | "recheck")
     new: int = 0
+    #: entries a feed or sitemap already had this run fetched: new, as far as paging goes
+    fed: int = 0
     recorded: int = 0
     out_of_range: int = 0
     stop: str | None = None  # why the walk ends at this page, if it does
+    stop_kind: str | None = None  # ... as a stable word: "since_reached", "nothing_new"
+    #: (url, "out_of_range" | "already_recorded") of the entries not fetched
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 class ListWalk:
@@ -101,13 +115,18 @@ class ListWalk:
             self.now - timedelta(hours=settings.getfloat("NEWSBOT_RECHECK_AFTER_HOURS", 12))
         ).isoformat(timespec="seconds")
         high_water = store.high_water()["published_at"]
+        if is_future(high_water, self.now):   # a store written before future dates were distrusted
+            high_water = None
         floor = since.isoformat() if since else (high_water[:10] if high_water else None)
         left_open = store.open_walk(floor)
         # An earlier walk was cut short: don't trust "nothing new" until we are past its floor.
         self.recovering = left_open is not None
-        self.recovery_floor = date.fromisoformat(left_open["floor_date"]) if left_open and left_open["floor_date"] else None
+        left_floor = left_open["floor_date"] if left_open else None
+        # (a floor in the future, set from a future date, would end the recovery at once: to the end)
+        self.recovery_floor = date.fromisoformat(left_floor) if left_floor and not is_future(left_floor, self.now) else None
         self.pages_without_new = 0
         self.requested: set[str] = set()  # canonical URLs asked for in this run
+        self.fed: set[str] = set()  # ... of them, those a feed or sitemap asked for
 
     def _due_for_recheck(self, recorded: dict) -> bool:
         published = recorded.get("published_at")
@@ -116,42 +135,53 @@ class ListWalk:
         published_utc = datetime.fromisoformat(published).astimezone(timezone.utc).isoformat(timespec="seconds")
         return published_utc >= self.recheck_published_after and recorded["last_seen"] <= self.recheck_seen_before
 
-    def plan(self, entries: list[ListEntry]) -> PagePlan:
+    def plan(self, entries: list[ListEntry], source: str = "list") -> PagePlan:
+        """What to fetch of ``entries``.  ``source`` ``"list"``: a list page of the walk (its
+        plan may end the walk); ``"feed"``/``"sitemap"``: entries from elsewhere, the same
+        rules but no paging decision, and an article they asked for counts as new when a
+        list page shows it later (so a feed read first never makes the walk stop early)."""
         plan = PagePlan()
         for entry in entries:
             if entry.day and ((self.since and entry.day < self.since) or (self.until and entry.day > self.until)):
                 plan.out_of_range += 1
+                plan.skipped.append((entry.url, "out_of_range"))
                 continue
             canonical = self.canonicalize(entry.url)
             if canonical in self.requested:
+                plan.fed += canonical in self.fed and source == "list"
                 continue
             recorded = self.store.recorded(canonical)
             if recorded is None:
                 plan.new += 1
                 plan.fetch.append((entry.url, "new"))
                 self.requested.add(canonical)
+                if source != "list":
+                    self.fed.add(canonical)
             elif self._due_for_recheck(recorded):
                 plan.recorded += 1
                 plan.fetch.append((entry.url, "recheck"))
                 self.requested.add(canonical)
             else:
                 plan.recorded += 1
-        plan.stop = self._stop_reason(entries, plan)
+                plan.skipped.append((entry.url, "already_recorded"))
+        if source == "list":   # feed and sitemap entries never end a walk
+            plan.stop_kind, plan.stop = self._stop_reason(entries, plan)
         return plan
 
-    def _stop_reason(self, entries: list[ListEntry], plan: PagePlan) -> str | None:
+    def _stop_reason(self, entries: list[ListEntry], plan: PagePlan) -> tuple[str | None, str | None]:
         days = [e.day for e in entries if e.day]
         oldest = min(days) if days else None
         if self.since and oldest and oldest < self.since:
-            return f"reached entries older than since={self.since}"
+            return "since_reached", f"reached entries older than since={self.since}"
         if self.recovering and oldest and self.recovery_floor and oldest < self.recovery_floor:
             self.recovering = False  # past the floor of the walk left open: from here on, normal rules
         if self.backfill or not self.incremental or self.recovering:
-            return None
-        self.pages_without_new = 0 if plan.new else self.pages_without_new + 1
+            return None, None
+        self.pages_without_new = 0 if plan.new or plan.fed else self.pages_without_new + 1
         if self.pages_without_new > self.overlap:
-            return f"nothing new on {self.pages_without_new} page(s) in a row (incremental, overlap {self.overlap})"
-        return None
+            return "nothing_new", (f"nothing new on {self.pages_without_new} page(s) in a row "
+                                   f"(incremental, overlap {self.overlap})")
+        return None, None
 
     def finish(self) -> None:
         """The walk ended normally: the next run may trust "nothing new" again."""

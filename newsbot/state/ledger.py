@@ -29,15 +29,18 @@ class FaultLedger:
         self.db = db
         self.db.executescript(SCHEMA)
 
-    def mark_failed(self, canonical_url: str, url: str, kind: str, detail: str = "", gone: bool = False) -> None:
+    def mark_failed(self, canonical_url: str, url: str, kind: str, detail: str = "", gone: bool = False) -> int:
+        """Remember a failure; returns how many runs this article has now failed in."""
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        self.db.execute(
+        (attempts,) = self.db.execute(
             """INSERT INTO article_faults VALUES (?, ?, ?, ?, ?, 1, ?, ?)
                ON CONFLICT(canonical_url) DO UPDATE SET
                  url=excluded.url, kind=excluded.kind, detail=excluded.detail, gone=excluded.gone,
-                 attempts=attempts + 1, last_failed=excluded.last_failed""",
+                 attempts=attempts + 1, last_failed=excluded.last_failed
+               RETURNING attempts""",
             (canonical_url, url, kind, detail, int(gone), now, now),
-        )
+        ).fetchone()
+        return attempts
 
     def is_gone(self, canonical_url: str) -> bool:
         row = self.db.execute(

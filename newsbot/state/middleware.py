@@ -11,6 +11,7 @@ from __future__ import annotations
 from scrapy.exceptions import IgnoreRequest
 
 from newsbot.component import CrawlerComponent
+from newsbot.extensions.accounting import article_accounts
 from newsbot.state import state_store
 from newsbot.urls import canonical_rule
 
@@ -25,5 +26,8 @@ class SkipRecordedMiddleware(CrawlerComponent):
             return None
         if state_store(self.crawler).is_recorded(canonical_rule(self.crawler.spider)(request.url)):
             self.crawler.stats.inc_value("newsbot/skipped_already_recorded")
+            accounts = article_accounts(self.crawler)
+            if accounts is not None:
+                accounts.settle(request.url, "already_recorded")
             raise IgnoreRequest(f"already recorded: {request.url}")
         return None

@@ -18,6 +18,7 @@ word lists here.
         site.expected(site.newest_idx)   # the record newsbot should produce
     site.publish(5)                       # five newer articles appear on page 1
     site.modify(site.newest_idx)          # new 기사수정 time and an extra paragraph
+    site.misdate(1010, datetime(2099, 12, 31, 9, 0, tzinfo=KST))   # the outlet typed a wrong date
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ class GeneratedSite:
 
     def __init__(self, count: int = 300, *, seed: int = 0, per_page: int = 20, first_idx: int = 1001,
                  newest: datetime = datetime(2024, 6, 28, 18, 0, tzinfo=KST),
-                 spacing: timedelta = timedelta(hours=5), delay: float = 0.0, gzip_pages: bool = True):
+                 spacing: timedelta = timedelta(hours=5), delay: float = 0.0, gzip_pages: bool = True,
+                 past_the_end: str = "empty"):
         if count < 0 or per_page < 1:
             raise ValueError("count must be >= 0 and per_page >= 1")
         self.seed = seed
@@ -73,6 +75,9 @@ class GeneratedSite:
         self.spacing = spacing
         self.delay = delay            # seconds each response waits: makes a crawl slow enough to interrupt
         self.gzip_pages = gzip_pages  # Content-Encoding: gzip when the client accepts it, as real outlets do
+        # What a list page number past the end shows: "empty" (a list with no entries) or
+        # "last" (the last page again, as many PHP CMSes answer any page number too high)
+        self.past_the_end = past_the_end
         # Every response waits until this is set: a test opens the site only once all its
         # clients are up (three cluster workers must all be in the run before it can end).
         self.gate = threading.Event()
@@ -80,6 +85,7 @@ class GeneratedSite:
         self._anchor_idx = self.newest_idx
         self._anchor_time = newest
         self._revisions: dict[int, int] = {}
+        self._misdated: dict[int, datetime] = {}
         self._lock = threading.Lock()
 
     # -- the site's content ----------------------------------------------------
@@ -95,6 +101,8 @@ class GeneratedSite:
         return random.Random(f"{self.seed}:{idx}")
 
     def published(self, idx: int) -> datetime:
+        if idx in self._misdated:
+            return self._misdated[idx]
         # Evenly spaced, minus a per-article jitter smaller than the spacing: strictly
         # increasing with idx, as a CMS's auto-increment id is.
         jitter = self._rng(idx).randrange(int(self.spacing.total_seconds() // 2))
@@ -110,6 +118,11 @@ class GeneratedSite:
             start = self.newest_idx + 1
             self.newest_idx += count
         return list(range(start, start + count))
+
+    def misdate(self, idx: int, moment: datetime) -> None:
+        """The outlet prints ``moment`` as ``idx``'s date (on the list and the article), where it
+        stays in id order: a typo'd year, a CMS default of 2099-12-31."""
+        self._misdated[idx] = moment
 
     def modify(self, idx: int) -> None:
         """The outlet edits an article: a later 기사수정 time and one more paragraph."""
@@ -158,9 +171,10 @@ class GeneratedSite:
         top = self.newest_idx - (page - 1) * self.per_page
         return [i for i in range(top, top - self.per_page, -1) if i >= self.first_idx] if page >= 1 else []
 
-    def list_html(self, page: int) -> str:
+    def list_html(self, page: int, ids: list[int] | None = None) -> str:
+        """List page ``page``; with ``ids``, those entries under page ``page``'s paging."""
         items = []
-        for idx in self.page_ids(page):
+        for idx in self.page_ids(page) if ids is None else ids:
             fields = self.expected(idx)
             title = html.escape(fields["title"])
             items.append(
@@ -239,6 +253,9 @@ class GeneratedSite:
             page = int(query.get("page", ["1"])[0])
         except ValueError:
             page = 1
+        if self.past_the_end == "last" and page > self.page_count:
+            # the last page's entries, under this page number's paging: other bytes, same articles
+            return self.list_html(page, self.page_ids(self.page_count))
         return self.list_html(page)  # past the end: a list with no entries, as the CMS shows
 
     def _render_article(self, query) -> str | None:

@@ -27,6 +27,9 @@ class Route:
     gzip: bool = False          # Content-Encoding: gzip when the client accepts it
     chunked: bool = False       # Transfer-Encoding: chunked instead of Content-Length
     handler: Callable | None = None  # handler(request_handler) takes over completely
+    #: "{base}" in the body is replaced by the site's base URL when served (sitemaps, feeds:
+    #: absolute URLs of a site whose port is known only once it runs)
+    templated: bool = False
 
     @classmethod
     def file(cls, path: str | Path, **kwargs) -> Route:
@@ -75,6 +78,8 @@ class LocalSite:
                 if route.handler is not None:
                     return route.handler(self)
                 body, headers = route.body, list(route.headers)
+                if route.templated:
+                    body = body.replace(b"{base}", site.base_url.encode("ascii"))
                 accepts_gzip = "gzip" in (self.headers.get("Accept-Encoding") or "")
                 if route.gzip and accepts_gzip:
                     body = gzip.compress(body, mtime=0)

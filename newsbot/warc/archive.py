@@ -80,10 +80,24 @@ class WarcArchive(CrawlerComponent):
         )
 
     def spider_closed(self, spider) -> None:
+        from newsbot.faults.storage import closing_write_failed, is_storage_error
+
         if self._writer is not None:
-            self._writer.close()
+            name = self._writer.path.name if self._writer.path else "the WARC"
+            try:
+                self._writer.close()
+            except Exception as exc:  # a full disk: the WARC stays whole, as <name>.open, not indexed
+                if not is_storage_error(exc):
+                    raise
+                closing_write_failed(self.crawler, f"the CDXJ index of {name} (the WARC stays whole as "
+                                                   f"{name}.open; the next run indexes and finishes it)", exc)
         if self._digests is not None:
-            self._digests.close()
+            try:
+                self._digests.close()
+            except Exception as exc:
+                if not is_storage_error(exc):
+                    raise
+                closing_write_failed(self.crawler, "the WARC digest index", exc)
 
 
 def warc_archive(crawler) -> WarcArchive:

@@ -22,8 +22,9 @@ from scrapy.exceptions import NotConfigured
 
 from newsbot.component import CrawlerComponent
 from newsbot.faults.storage import storage_guarded
-from newsbot.warc import BROWSER_ARCHIVED_FLAG, REASON_META_KEY, WARC_META_KEY
+from newsbot.warc import BROWSER_ARCHIVED_FLAG, REASON_META_KEY, REQUISITE_META_KEY, WARC_META_KEY
 from newsbot.warc.archive import warc_archive
+from newsbot.warc.requisites import count_capture
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,8 @@ class WarcCaptureMiddleware(CrawlerComponent):
         )
         request.meta[WARC_META_KEY] = location
         stats = self.crawler.stats
+        if REQUISITE_META_KEY in request.meta:   # a page requisite: its bytes and revisits, apart
+            count_capture(stats, request, len(response.body), location)
         stats.set_value("newsbot/warc_records", writer.records_written)
         stats.set_value("newsbot/warc_bytes", writer.bytes_written)
         stats.set_value("newsbot/warc_revisits", writer.revisits_written)

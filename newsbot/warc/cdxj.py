@@ -40,10 +40,14 @@ def write_cdxj(warc_path: Path, read_from: Path | None = None) -> Path:
 
     target = cdxj_path(warc_path)
     partial = target.with_name(target.name + ".part")
-    with partial.open("w", encoding="utf-8") as out:
-        write_cdx_index(out, [str(read_from or warc_path)],
-                        {"sort": True, "post_append": True, "filename": Path(warc_path).name})
-    os.replace(partial, target)
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            write_cdx_index(out, [str(read_from or warc_path)],
+                            {"sort": True, "post_append": True, "filename": Path(warc_path).name})
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)   # no partial index for a reader to trip over
+        raise
     return target
 
 
@@ -106,10 +110,14 @@ class CdxjLines:
             return write_cdxj(self.warc_path, read_from)
         target = cdxj_path(self.warc_path)
         partial = target.with_name(target.name + ".part")
-        with partial.open("w", encoding="utf-8") as out:
-            self._sorter.out = out
-            self._sorter.flush()
-        os.replace(partial, target)
+        try:
+            with partial.open("w", encoding="utf-8") as out:
+                self._sorter.out = out
+                self._sorter.flush()
+            os.replace(partial, target)
+        except BaseException:
+            partial.unlink(missing_ok=True)   # no partial index for a reader to trip over
+            raise
         return target
 
 

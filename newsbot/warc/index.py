@@ -46,6 +46,7 @@ class StoredResponse:
     record_id: str
     offset: int
     revisit_of: str | None = None   # record id of the response a revisit's payload came from
+    warc_date: str | None = None    # WARC-Date of the record read: when the response was received
 
 
 def _status_line(record) -> tuple[int, str, str]:
@@ -74,6 +75,7 @@ def stored_response(path: Path, offset: int, record, payload: bytes, original=No
         record_id=headers.get_header("WARC-Record-ID"),
         offset=offset,
         revisit_of=None if original is None else original.record_id,
+        warc_date=headers.get_header("WARC-Date"),
     )
 
 def _read_one(path: Path, offset: int, max_size: int | None):

@@ -17,7 +17,7 @@ from scrapy.responsetypes import responsetypes
 from newsbot import exitcodes
 from newsbot.component import CrawlerComponent
 from newsbot.urls import canonical_rule
-from newsbot.warc import REASON_META_KEY, WARC_META_KEY
+from newsbot.warc import REASON_META_KEY, REQUISITE_META_KEY, WARC_META_KEY
 from newsbot.warc.index import ArchiveIndex
 from newsbot.warc.scan import log_damage
 
@@ -88,8 +88,14 @@ class ReplayDownloadHandler(BaseDownloadHandler):
         spider = self.crawler.spider
         stored = self.index.get(request.url, canonicalize=canonical_rule(spider))
         if stored is None:
-            stats.inc_value("newsbot/replay/missing")
-            logger.warning("Not in the archive, answered 404: %s", request.url)
+            if REQUISITE_META_KEY in request.meta:
+                # A photo or stylesheet the archive lacks (an archive made before requisites
+                # were captured lacks them all): counted and logged as a requisite
+                # (newsbot/warc/requisites.py), not mixed with the pages it lacks.
+                stats.inc_value("newsbot/replay/missing_requisites")
+            else:
+                stats.inc_value("newsbot/replay/missing")
+                logger.warning("Not in the archive, answered 404: %s", request.url)
             return responsetypes.from_args(url=request.url)(
                 url=request.url, status=404, body=b"", flags=["replay", "replay-missing"], request=request
             )
@@ -101,6 +107,7 @@ class ReplayDownloadHandler(BaseDownloadHandler):
         respcls = responsetypes.from_args(headers=headers, url=stored.url, body=stored.body)
         request.meta[WARC_META_KEY] = {
             "filename": stored.filename, "record_id": stored.record_id, "offset": stored.offset,
+            "date": stored.warc_date,
         }
         request.meta[REASON_META_KEY] = stored.reason
         if stored.revisit_of:

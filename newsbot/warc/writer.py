@@ -28,13 +28,28 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from newsbot.outputfile import FinishedFile, OutputFile, adopt_unfinished, describe
-from newsbot.warc import cdxj_path
 from newsbot.warc.cdxj import CdxjLines, write_cdxj
 from newsbot.warc.digests import ArchivedPayload, DigestIndex, payload_digest
 
 logger = logging.getLogger(__name__)
 
 WARC_VERSION = "WARC/1.1"
+
+
+#: media types whose bytes are compressed already (photos, web fonts, audio/video, archives)
+_COMPRESSED_TYPES = frozenset({"image/jpeg", "image/pjpeg", "image/png", "image/gif", "image/webp", "image/avif",
+                               "image/heic", "font/woff", "font/woff2", "application/font-woff",
+                               "application/font-woff2", "application/zip", "application/gzip"})
+
+
+def _compressed_payload(record) -> bool:
+    """A response whose payload is a compressed format (a photo, a web font): its gzip
+    member is written stored (level 0).  Deflating a JPEG again saves nothing (it grows by
+    a few bytes) and cost ~2/3 of the CPU of archiving a 100 KB photo (docs/performance.md)."""
+    if record.rec_type != "response" or not record.http_headers:
+        return False
+    mime = (record.http_headers.get_header("Content-Type") or "").split(";", 1)[0].strip().lower()
+    return mime in _COMPRESSED_TYPES or mime.startswith(("video/", "audio/"))
 
 
 class RollingWarcWriter:
@@ -93,7 +108,8 @@ class RollingWarcWriter:
         raw = io.BytesIO()
         self.builder.out = raw
         self.builder.write_record(record)
-        compressor = zlib.compressobj(self.compress_level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+        level = 0 if _compressed_payload(record) else self.compress_level
+        compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
         return compressor.compress(raw.getvalue()) + compressor.flush()
 
     def _append(self, records) -> list[tuple[str, int, int]]:
@@ -151,7 +167,7 @@ class RollingWarcWriter:
         elif self.digests is not None and digest:
             self.digests.add(url, digest, ArchivedPayload(record_id, warc_date, self.path.name, offset))
         return {"filename": self.path.name, "record_id": record_id, "offset": offset, "length": length,
-                "revisit": original is not None}
+                "revisit": original is not None, "date": warc_date}
 
     def write_conversion(self, url: str, body: bytes, content_type: str, refers_to: str | None) -> dict:
         """A ``conversion`` record (e.g. the DOM a browser built) of the record ``refers_to``."""
@@ -214,7 +230,6 @@ def adopt_unfinished_warcs(directory: Path, cdxj: bool = True, max_size: int | N
         except Exception as exc:  # damage inside the file: readers then read it record by record
             logger.warning("Could not index %s (%s: %s); finished without its CDXJ", final.name,
                            type(exc).__name__, exc)
-            cdxj_path(final).with_name(cdxj_path(final).name + ".part").unlink(missing_ok=True)
 
     warcs = adopt_unfinished(directory, ".warc.gz", "warc", lambda fd, path: repair_warc(fd, path, max_size),
                              before_rename=index)
