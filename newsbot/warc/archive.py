@@ -86,11 +86,11 @@ class WarcArchive(CrawlerComponent):
             name = self._writer.path.name if self._writer.path else "the WARC"
             try:
                 self._writer.close()
-            except Exception as exc:  # a full disk: the WARC stays whole, as <name>.open, not indexed
+            except Exception as exc:  # a full disk: the WARC stays whole; its index is not made
                 if not is_storage_error(exc):
                     raise
-                closing_write_failed(self.crawler, f"the CDXJ index of {name} (the WARC stays whole as "
-                                                   f"{name}.open; the next run indexes and finishes it)", exc)
+                closing_write_failed(self.crawler, f"the CDXJ index of {name} (`cdxj-indexer` rebuilds it; readers "
+                                                   f"read the WARC without it)", exc)
         if self._digests is not None:
             try:
                 self._digests.close()

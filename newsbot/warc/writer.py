@@ -88,17 +88,29 @@ class RollingWarcWriter:
         self._append([info])
 
     def close(self) -> None:
+        """Finish the current file: its CDXJ written beside it, then renamed to its final name.
+        Should the index fail for want of space, the WARC (whole) is finished without it, so
+        the records pointing into it find it, and the error is raised after."""
         if self.file is None:
             return
         file, cdxj_lines, self.file, self.cdxj_lines = self.file, self.cdxj_lines, None, None
         index: list[Path] = []
-        # The index is written before the rename: a finished WARC never lacks its CDXJ.
-        finished = file.finish(before_rename=(lambda: index.append(cdxj_lines.write(read_from=file.open_path)))
-                               if cdxj_lines is not None else None)
+        index_failed: list[OSError] = []
+
+        def write_index() -> None:
+            try:
+                index.append(cdxj_lines.write(read_from=file.open_path))
+            except OSError as exc:   # readers read a WARC without its CDXJ record by record
+                index_failed.append(exc)
+
+        # The index is written before the rename: a finished WARC has its CDXJ beside it.
+        finished = file.finish(before_rename=write_index if cdxj_lines is not None else None)
         if self.on_finished is not None:
             self.on_finished(finished)
             for path in index:
                 self.on_finished(describe(path, "cdxj"))
+        if index_failed:
+            raise index_failed[0]
 
     # -- records -------------------------------------------------------------
     def _member(self, record) -> bytes:
