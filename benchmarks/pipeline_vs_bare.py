@@ -459,7 +459,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="a newsbot setting for the full crawl, e.g. WARC_COMPRESS_LEVEL=1 (repeatable)")
     parser.add_argument("--requisites", action="store_true",
                         help="also crawl with page requisites on (REQUISITES=images+css), the site serving them")
-    parser.add_argument("--child", choices=("fetch", "bare", "full", "full-req"), help=argparse.SUPPRESS)
+    parser.add_argument("--generic", action="store_true",
+                        help="also crawl the outlet with the generic spider (newsbot/cms/generic.py)")
+    parser.add_argument("--child", choices=("fetch", "bare", "full", "full-req", "generic"), help=argparse.SUPPRESS)
+    parser.add_argument("--start-urls", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     parser.add_argument("--output-dir", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
@@ -475,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         modes = ("full",) if args.full_only else ("fetch", "bare", "full")
+        modes += ("generic",) if args.generic else ()
         if args.requisites:
             modes += ("full-req",)
         results = benchmark(args.articles, args.concurrency, workdir, args.repeat, args.set, modes)

@@ -32,7 +32,8 @@ from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import IgnoreRequest
 
 from newsbot import exitcodes
-from newsbot.faults import is_requisite_request, record_fault
+from newsbot.extensions.accounting import article_accounts
+from newsbot.faults import is_article_request, is_requisite_request, record_fault
 from newsbot.urls import has_credentials, on_origins, origin, redact_credentials
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,10 @@ class OriginOffsiteMiddleware(OffsiteMiddleware):
                                          exitcodes.OK)
         else:
             self.stats.inc_value(FILTERED_STAT)
+            # refused when scheduled (no errback runs then): the article's outcome is said here
+            accounts = article_accounts(self.crawler)
+            if accounts is not None and is_article_request(request, spider):
+                accounts.fail(request.url, "offsite")
             if target not in self.origins_seen:
                 self.origins_seen.add(target)
                 logger.info("Not requesting %s: %s (%s allowed)", shown, why, ", ".join(sorted(origins)))

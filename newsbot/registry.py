@@ -21,7 +21,7 @@ from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 REGISTRY_FILE = "outlets.toml"
 #: a site id names folders and record ids (the same rule as newsbot.spiders.base.SITE_ID,
@@ -439,14 +439,25 @@ def spider_class(outlet: Outlet, module: str = __name__):
         "outlet": outlet.name,
         "home_region": outlet.home_region or None,
         "base_url": outlet.base_url,
-        "feeds": outlet.feeds,
         "registry_outlet": outlet,
     }
+    if outlet.feeds:
+        # on the outlet's own host, as paths: they follow -a base_url (a mirror, a moved host,
+        # a test site) instead of pointing back at the registered host
+        attributes["feeds"] = tuple(_relative_to(feed, outlet.base_url) for feed in outlet.feeds)
     if outlet.list_paths:
         attributes["list_paths"] = outlet.list_paths
     if outlet.board:
         attributes["board"] = outlet.board
     return type(class_name(outlet.site), (RegistryOutletMixin, base), attributes)
+
+
+def _relative_to(url: str, base_url: str) -> str:
+    """``url`` as a path when it is on ``base_url``'s host (any scheme), else as it is."""
+    parts, base = urlsplit(url), urlsplit(base_url)
+    if base.hostname and parts.hostname == base.hostname:
+        return urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    return url
 
 
 class RegistryOutletMixin:

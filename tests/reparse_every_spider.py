@@ -42,7 +42,9 @@ def main(output_dir: str, archives_json: str, result_json: str) -> None:
         crawlers[name] = (Crawler(spidercls, crawler_settings, init_reactor=not crawlers), len(urls))
         # -a base_url: the archive's host (an outlet whose host the registry has not confirmed needs it)
         base_url = "{0.scheme}://{0.netloc}".format(urlsplit(urls[0]))
-        process.crawl(crawlers[name][0], urls=urls, base_url=base_url)
+        # the bare generic spider serves no outlet of its own: it is given one (-a site)
+        arguments = {"site": name} if name == "generic" else {}
+        process.crawl(crawlers[name][0], urls=urls, base_url=base_url, **arguments)
     process.start()
     results = {name: {"exit_status": crawler.stats.get_value(EXIT_STATUS_STAT, 0), "archived_articles": count,
                       "items_written": crawler.stats.get_value("newsbot/items_written", 0)}

@@ -64,7 +64,8 @@ ARTICLE_PAGES = fixture_article_pages()
 def test_the_fixture_pages_cover_every_cms_with_a_module():
     from newsbot.cms import CMS_NAMES
 
-    assert {cms for *_, cms in ARTICLE_PAGES} == set(CMS_NAMES)
+    # every CMS with signatures to recognise ("generic" is what detection falls back to)
+    assert {cms for *_, cms in ARTICLE_PAGES} == set(CMS_NAMES) - {"generic"}
     assert len(ARTICLE_PAGES) >= 20
 
 

@@ -239,7 +239,7 @@ def spider_for(spidercls, tmp_path, **arguments):
 
 
 def test_family_c_list_in_unknown_markup_is_read_by_the_fallback_and_counted(tmp_path):
-    from newsbot.spiders.newsstep import NewsstepSpider
+    from newsbot.spiders.registry import NewsstepSpider
 
     spider = spider_for(NewsstepSpider, tmp_path, base_url="http://127.0.0.1", site="drift", outlet="표류뉴스")
     url = "http://127.0.0.1/news/cate/?dtype=blog"
@@ -263,7 +263,7 @@ def test_family_c_list_in_unknown_markup_is_read_by_the_fallback_and_counted(tmp
 
 def test_a_list_the_selectors_read_never_runs_the_fallback(tmp_path, monkeypatch):
     from newsbot.spiders import discovery
-    from newsbot.spiders.idomin import IdominSpider
+    from newsbot.spiders.registry import IdominSpider
 
     from .conftest import fixture_html
 
@@ -275,7 +275,7 @@ def test_a_list_the_selectors_read_never_runs_the_fallback(tmp_path, monkeypatch
 
 
 def test_feed_responses_plan_articles_and_a_missing_feed_is_one_counted_line(tmp_path):
-    from newsbot.spiders.idomin import IdominSpider
+    from newsbot.spiders.registry import IdominSpider
 
     spider = spider_for(IdominSpider, tmp_path, base_url="http://a.example", site="ahn", outlet="안뉴스")
     assert spider.feed_urls() == ["http://a.example/rss/allArticle.xml"]
@@ -291,7 +291,7 @@ def test_feed_responses_plan_articles_and_a_missing_feed_is_one_counted_line(tmp
 
 
 def test_gnuboard_reads_its_board_feed_except_in_an_id_walk_backfill(tmp_path):
-    from newsbot.spiders.firstnews import FirstnewsSpider
+    from newsbot.spiders.registry import FirstnewsSpider
 
     incremental = spider_for(FirstnewsSpider, tmp_path, base_url="http://g.example", board="news", site="g")
     assert [(r.url, r.callback) for r in incremental.discovery_requests()] == [
@@ -303,7 +303,7 @@ def test_gnuboard_reads_its_board_feed_except_in_an_id_walk_backfill(tmp_path):
 
 
 def test_backfills_read_robots_sitemaps_incremental_runs_only_given_ones(tmp_path):
-    from newsbot.spiders.idomin import IdominSpider
+    from newsbot.spiders.registry import IdominSpider
 
     incremental = spider_for(IdominSpider, tmp_path, base_url="http://a.example", site="a", sitemaps="/news.xml")
     assert [r.url for r in incremental.discovery_requests()] == [

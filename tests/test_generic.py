@@ -89,7 +89,7 @@ def test_reparse_learns_the_shape_again_from_the_archive(namgang, tmp_path):
                         *SITE_ARGS, "-a", f"base_url={base}"], tmp_path / "reparsed")
     assert again.returncode == 0, again.stderr[-3000:]
     live = {r["id"]: r for r in first.records("namgang")}
-    reparsed = {r["id"]: r for r in again.records("namgang")}
+    reparsed = {r["id"]: r for r in again.reparsed_records("namgang")}
     assert sorted(reparsed) == sorted(live)
     for key in ("canonical_url", "content_digest", "title", "published_at", "body", "provenance", "warc_record_id"):
         assert {i: r[key] for i, r in reparsed.items()} == {i: r[key] for i, r in live.items()}, key
@@ -143,7 +143,7 @@ def test_urls_given_are_the_evidence_for_their_ids(tmp_path):
 
 # -- a family spider serving another outlet --------------------------------------------------------
 def test_family_spider_on_another_host_without_a_site_says_whose_identity_it_keeps(caplog):
-    from newsbot.spiders.idomin import IdominSpider
+    from newsbot.spiders.registry import IdominSpider
 
     with caplog.at_level(logging.WARNING):
         IdominSpider(base_url="https://www.jnilbo.example")

@@ -45,7 +45,7 @@ def record(url: str, layers: dict, warnings=()) -> dict:
 
 
 def test_records_are_counted_by_layer_and_a_skin_change_is_reported_as_drift(tmp_path):
-    from newsbot.spiders.idomin import IdominSpider
+    from newsbot.spiders.registry import IdominSpider
 
     crawler, pipeline, report_extension = crawl_of(IdominSpider, tmp_path)
     for n in range(11):
@@ -66,7 +66,7 @@ def test_records_are_counted_by_layer_and_a_skin_change_is_reported_as_drift(tmp
 
 
 def test_few_records_or_fields_without_selectors_are_not_judged(tmp_path):
-    from newsbot.spiders.firstnews import FirstnewsSpider
+    from newsbot.spiders.registry import FirstnewsSpider
 
     crawler, pipeline, report_extension = crawl_of(FirstnewsSpider, tmp_path)
     # gnuboard has no subtitle selectors: a JSON-LD subtitle on every record is no drift
@@ -92,7 +92,7 @@ def test_the_generic_spider_is_never_judged_for_drift(tmp_path):
 
 
 def test_list_fallback_is_drift_that_does_not_fail_the_run(tmp_path):
-    from newsbot.spiders.newsstep import NewsstepSpider
+    from newsbot.spiders.registry import NewsstepSpider
 
     crawler, _, report_extension = crawl_of(NewsstepSpider, tmp_path)
     stats = crawler.stats
@@ -107,7 +107,7 @@ def test_list_fallback_is_drift_that_does_not_fail_the_run(tmp_path):
 
 
 def test_exit_5_counts_missing_required_fields_not_doubts(tmp_path, caplog):
-    from newsbot.spiders.idomin import IdominSpider
+    from newsbot.spiders.registry import IdominSpider
 
     crawler, pipeline, report_extension = crawl_of(IdominSpider, tmp_path)
     with caplog.at_level(logging.WARNING, logger="newsbot.pipelines.warnings"):
@@ -129,7 +129,7 @@ def test_exit_5_counts_missing_required_fields_not_doubts(tmp_path, caplog):
 def test_a_page_is_dropped_only_when_every_layer_failed(tmp_path):
     from newsbot.cms.generic import GenericArticle
     from newsbot.items import ArticleItem
-    from newsbot.spiders.idomin import IdominSpider
+    from newsbot.spiders.registry import IdominSpider
 
     crawler, *_ = crawl_of(IdominSpider, tmp_path, base_url="http://127.0.0.1")
     crawler._apply_settings()

@@ -51,11 +51,26 @@ def test_connection_refused_on_every_list_page_is_unreachable_not_a_layout_chang
     report = only_report(out)
     (problem,) = report["problems"]
     assert problem["cause"] == "unreachable" and problem["exit_status"] == 6
+    # robots.txt is the first request; the refusal is the host's (newsbot/faults/robots.py),
+    # so nothing more is asked of it: no list page was tried
+    assert problem["message"].startswith(f"site unreachable: {base.removeprefix('http://')} refused the connection")
+    assert report["list_pages"] == 0 and report["list_walks"] == {"robots_txt": 1}
+    assert problem_lines(result.stderr) == [f"PROBLEM: {problem['message']} (exit status 6)"]
+    assert "layout" not in result.stderr.split("Crawl report for")[1]
+
+
+def test_connection_refused_on_every_list_page_without_robots_is_unreachable(crawl, tmp_path):
+    out = tmp_path / "out"
+    base = f"http://127.0.0.1:{closed_port()}"
+    result = crawl(SITE, "-a", f"base_url={base}", output_dir=out, settings={**FAST_FAILURE, "ROBOTSTXT_OBEY": "0"})
+    assert result.returncode == 6, result.stderr[-3000:]
+    report = only_report(out)
+    (problem,) = report["problems"]
+    assert problem["cause"] == "unreachable" and problem["exit_status"] == 6
     assert problem["message"].startswith(f"site unreachable: every list page failed (connection_refused 1), "
                                          f"e.g. connection_refused on {base}/news/list.php: ")
     assert report["list_faults"]["connection_refused"] == 1 and report["list_pages"] == 0
     assert report["faults"] == {"connection_refused": 1}
-    assert problem_lines(result.stderr) == [f"PROBLEM: {problem['message']} (exit status 6)"]
     assert "  faults: connection_refused 1 (on list pages: connection_refused 1)" in result.stderr
     assert "layout" not in result.stderr.split("Crawl report for")[1]
 

@@ -144,7 +144,8 @@ def test_the_report_counts_requisites_apart_and_a_missing_photo_fails_nothing(ru
     out = runs["out"]
     report = report_of(out, 0)
     assert (report["new"], report["failed"], report["exit_status"], report["problems"]) == (2, 0, 0, [])
-    assert report["pages_fetched"] == 5          # robots.txt, 2 list pages, 2 articles: no requisite
+    # robots.txt, ND Soft's feed (404 here), 2 list pages, 2 articles: no requisite
+    assert report["pages_fetched"] == 6
     section = report["requisites"]
     assert without_bytes(section) == REQUISITES_SECTION and section["revisits"] == 0
     assert section["bytes_received"] == sum(len(served(p)) for p in REQUISITES) + len(NOT_FOUND_BODY)
@@ -265,8 +266,8 @@ def test_the_setting_chooses_what_is_captured(mode, fetched, tmp_path):
                             {"REQUISITES": mode})
         seen = set(site.requests)
     assert result.returncode == 0, result.stderr[-3000:]
-    pages = {"/robots.txt", "/news/articleList.html?view_type=sm", "/news/articleList.html?view_type=sm&page=2",
-             *ARTICLES}
+    pages = {"/robots.txt", "/rss/allArticle.xml", "/news/articleList.html?view_type=sm",
+             "/news/articleList.html?view_type=sm&page=2", *ARTICLES}
     assert seen == pages | fetched
     section = report_of(tmp_path / "out")["requisites"]
     assert section["mode"] == mode

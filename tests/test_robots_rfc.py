@@ -105,11 +105,15 @@ def test_a_robots_txt_that_answers_is_obeyed(crawls):
     assert result.stats()["robotstxt/forbidden"] == 1
 
 
-def test_a_host_that_refuses_connections_is_blocked_by_its_robots_txt(tmp_path):
+def test_a_host_that_refuses_connections_is_out_of_reach_and_disallowed(tmp_path):
+    """A refused connection (or a name that does not resolve) is the host's, not its
+    robots.txt's: disallowed all the same (RFC 9309), and reported as the site unreachable
+    (exit 6, issue 13), not as robots.txt shutting the crawler out."""
     netloc = f"127.0.0.1:{free_port()}"                  # nothing listens there
     result = run_scrapy(["crawl", "gginews", "-a", f"base_url=http://{netloc}"], tmp_path / "out")
-    assert result.returncode == exitcodes.ROBOTS_BLOCKED, result.stderr[-3000:]
+    assert result.returncode == exitcodes.UNREACHABLE, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
-    (line,) = blocked_lines(result.stderr)
-    assert f"blocked by robots.txt: {netloc} refused the connection;" in line
+    lines = [line for line in result.stderr.splitlines() if "ERROR: site unreachable:" in line]
+    assert len(lines) == 1 and f"site unreachable: {netloc} refused the connection (its robots.txt" in lines[0]
+    assert blocked_lines(result.stderr) == []
     assert result.stats().get("retry/count", 0) == 0

@@ -49,7 +49,7 @@ from newsbot.extract.base import ArticlePage
 from newsbot.spiders.base import NewsSpider
 from newsbot.spiders.walk import ListEntry
 from newsbot.state import state_store
-from newsbot.urls import ArticleUrls
+from newsbot.urls import ArticleUrls, on_origins
 
 #: query parameters that place a link in a list, not name an article
 LIST_CONTEXT_PARAMS = frozenset({
@@ -130,6 +130,11 @@ class GenericSpider(NewsSpider):
     list_paths = ("/",)
     robots_sitemaps = True
     sitemap_undated_in_backfill = True
+
+    def is_foreign(self, url: str) -> bool:
+        """Only another origin is foreign: the URLs given (-a urls) are what the article shape
+        is learned from, not judged by it."""
+        return not on_origins(url, self.outlet_origins)
 
     def __init__(self, name: str | None = None, **kwargs):
         base_url = kwargs.get("base_url") or self.base_url

@@ -46,7 +46,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from newsbot import exitcodes
-from newsbot.exitcodes import EXIT_STATUS_STAT, report_problem
+from newsbot.exitcodes import EXIT_STATUS_STAT, PROBLEM_STAT_PREFIX, report_problem
 from newsbot.extensions.accounting import article_accounts
 from newsbot.extensions.manifest import run_manifest
 from newsbot.faults import LIST_FAULT_PREFIX, STAT_PREFIX as FAULT_PREFIX
@@ -295,6 +295,10 @@ class CrawlReport:
         forbidden = self.stats.get_value("newsbot/list_pages_forbidden_by_robots", 0)
         faults = ", ".join(f"{kind} {n}" for kind, n in list_faults.items())
         example = self.stats.get_value(f"{LIST_FAULT_PREFIX}/example")
+        already = {cause for cause in ("unreachable", "robots_blocked")
+                   if self.stats.get_value(PROBLEM_STAT_PREFIX + cause) is not None}
+        if already:
+            return  # the robots.txt middleware said why (an unreadable robots.txt disallows all)
         if report["list_pages"] == 0 and forbidden:
             report_problem(self.stats, "robots_blocked",
                            f"blocked by robots.txt: it forbids the list pages ({forbidden} refused), nothing was "

@@ -44,7 +44,16 @@ BLOCKED_STAT = "newsbot/robots/blocked_hosts"
 
 
 class RobotsTxtUnreadable(IgnoreRequest):
-    """robots.txt could not be downloaded (the reason is the message)."""
+    """robots.txt could not be downloaded (the reason is the message; ``kind`` the fault kind)."""
+
+    def __init__(self, message: str, kind: str = ""):
+        super().__init__(message)
+        self.kind = kind
+
+
+#: download failures that say the whole host is out of reach, not just its robots.txt: a name
+#: that does not resolve, a host that refuses connections (a timeout or a reset can be one path)
+HOST_UNREACHABLE_KINDS = frozenset({"dns", "connection_refused"})
 
 
 def is_robots_request(request) -> bool:
@@ -53,11 +62,15 @@ def is_robots_request(request) -> bool:
         and bool(request.meta.get("newsbot_robots_txt") or urlparse_cached(request).path == "/robots.txt")
 
 
-def describe_failure(exception: Exception, timeout: float) -> str:
-    """Why a download failed, in a few words (the fault kinds of newsbot.faults)."""
+def failure_kind(exception: Exception) -> str:
     from newsbot.faults.downloader import _exception_kind
 
-    kind = _exception_kind(exception)
+    return _exception_kind(exception)
+
+
+def describe_failure(exception: Exception, timeout: float) -> str:
+    """Why a download failed, in a few words (the fault kinds of newsbot.faults)."""
+    kind = failure_kind(exception)
     return {
         "timeout": f"did not answer within DOWNLOAD_TIMEOUT ({timeout:g} s)",
         "connection_refused": "refused the connection",
@@ -88,7 +101,7 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
 
     def process_exception(self, request, exception):
         if is_robots_request(request) and not isinstance(exception, IgnoreRequest):
-            raise RobotsTxtUnreadable(describe_failure(exception, self.timeout)) from exception
+            raise RobotsTxtUnreadable(describe_failure(exception, self.timeout), failure_kind(exception)) from exception
         return None
 
     async def _parse_robots(self, response, netloc, request) -> None:
@@ -109,14 +122,16 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
         if not isinstance(exc, IgnoreRequest):
             self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
         reason = str(exc) if isinstance(exc, RobotsTxtUnreadable) else f"could not be fetched ({exc})"
-        self.block(netloc, reason)
+        self.block(netloc, reason, host_unreachable=getattr(exc, "kind", "") in HOST_UNREACHABLE_KINDS)
         parser = build_from_crawler(self._parserimpl, self.crawler, DISALLOW_ALL)
         waiting = self._parsers[netloc]
         self._parsers[netloc] = parser
         waiting.callback(parser)
 
-    def block(self, netloc: str, reason: str) -> None:
-        """Disallow ``netloc`` for the run: one log line, a stat, the report's problem."""
+    def block(self, netloc: str, reason: str, host_unreachable: bool = False) -> None:
+        """Disallow ``netloc`` for the run: one log line, a stat, the report's problem: the
+        site unreachable (exit 6) when the host itself is (no name, refused connections),
+        else blocked by robots.txt (exit 7)."""
         if netloc in self.blocked:
             return
         self.blocked[netloc] = reason
@@ -127,8 +142,14 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
                            "(RFC 9309)", netloc, reason)
             self._stats.inc_value("newsbot/requisites/robots_unavailable")
             return
-        message = (f"blocked by robots.txt: {netloc} {reason}; RFC 9309 reads an unreachable robots.txt "
-                   f"as disallow all, so nothing more is requested from it in this run")
+        if host_unreachable:
+            message = (f"site unreachable: {netloc} {reason} (its robots.txt was the first request; "
+                       f"nothing more is requested from it in this run)")
+            cause, status = "unreachable", exitcodes.UNREACHABLE
+        else:
+            message = (f"blocked by robots.txt: {netloc} {reason}; RFC 9309 reads an unreachable robots.txt "
+                       f"as disallow all, so nothing more is requested from it in this run")
+            cause, status = PROBLEM_CAUSE, exitcodes.ROBOTS_BLOCKED
         logger.error("%s", message)
         self._stats.inc_value(BLOCKED_STAT)
-        exitcodes.report_problem(self._stats, PROBLEM_CAUSE, message, exitcodes.ROBOTS_BLOCKED)
+        exitcodes.report_problem(self._stats, cause, message, status)

@@ -402,7 +402,9 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
         return add_or_replace_parameter(response.url, self.page_param, str(page + 1))
 
     def parse_list(self, response: Response):
-        walk = response.meta.get(LIST_META) or {"start": response.url, "page": 1}
+        # (a response built without a request, as tests and tools make them, has no meta)
+        walk = (response.meta.get(LIST_META) if response.request is not None else None) or {
+            "start": response.url, "page": 1}
         entries = self.list_entries(response)
         stats = self.crawler.stats
         stats.inc_value("newsbot/list_pages")
