@@ -154,8 +154,14 @@ EXTENSIONS = {
     "newsbot.faults.offline.OfflineSuffixList": 0,
     # What became of every article seen (new, failed by reason, ...): newsbot/extensions/accounting.py
     "newsbot.extensions.accounting.ArticleAccounts": 0,
-    # End-of-run report (terminal + JSON), progress lines, exit status: newsbot/extensions/report.py
+    # The run's id and the files it finished (its manifest, in the report): newsbot/extensions/manifest.py
+    "newsbot.extensions.manifest.RunManifest": 0,
+    # End-of-run report (terminal + JSON), exit status: newsbot/extensions/report.py.  After
+    # WarcArchive (0): the report's manifest lists the WARC file closed at spider_closed.
     "newsbot.extensions.report.CrawlReport": 10,
+    # One progress line every LOGSTATS_INTERVAL seconds, in place of Scrapy's LogStats line
+    "scrapy.extensions.logstats.LogStats": None,
+    "newsbot.extensions.progress.ProgressLog": 0,
     # JOBDIR after a kill -9: discard the unsaved queue instead of failing on it (newsbot/state/jobdir.py)
     "newsbot.state.jobdir.JobdirGuard": 20,
 }
@@ -172,7 +178,8 @@ NEWSBOT_RECHECK_AFTER_HOURS = 12  # ... at most this often
 # could mark as seen requests that a kill -9 lost from the queue (newsbot/state/dupefilter.py).
 DUPEFILTER_CLASS = "newsbot.state.dupefilter.RunDupeFilter"
 NEWSBOT_REPORT_ENABLED = True
-NEWSBOT_PROGRESS_INTERVAL = 60.0  # seconds between progress lines
+LOGSTATS_INTERVAL = 60.0          # seconds between progress lines (newsbot/extensions/progress.py)
+NEWSBOT_RUN_ID = None             # this run's id (report, manifest, warcinfo); None: <UTC start>-<8 hex>
 NEWSBOT_MAX_WARNING_SHARE = 0.25  # exit 5 when more items than this share have extraction warnings
 NEWSBOT_WARNING_MIN_ITEMS = 10    # ... judged from this many recorded items on (or all of 2+ broken)
 NEWSBOT_LAYER_DRIFT_SHARE = 0.5   # report article layout drift when later layers give a field this often

@@ -23,10 +23,10 @@ LAYERS = [
     # 1: extraction and storage formats (no crawler needed)
     ("newsbot.extract", "newsbot.warc.scan", "newsbot.warc.cdxj", "newsbot.warc.digests", "newsbot.warc.writer",
      "newsbot.warc.index", "newsbot.state.ledger", "newsbot.state.sqlite", "newsbot.state.dupefilter",
-     "newsbot.state.jobdir"),
+     "newsbot.state.jobdir", "newsbot.outputfile", "newsbot.changes"),
     # 2: the crawl's shared services (extensions other components find)
     ("newsbot.state", "newsbot.warc.archive", "newsbot.faults", "newsbot.faults.storage", "newsbot.faults.offline",
-     "newsbot.browser", "newsbot.runlock", "newsbot.extensions.accounting"),
+     "newsbot.browser", "newsbot.runlock", "newsbot.extensions.accounting", "newsbot.extensions.manifest"),
     # 3: Scrapy components: middlewares, pipelines, extensions, handlers, the cluster
     ("newsbot.state.middleware", "newsbot.faults.downloader", "newsbot.faults.robots", "newsbot.offsite", "newsbot.faults.pipeline", "newsbot.faults.spidermw",
      "newsbot.warc.capture", "newsbot.warc.metadata", "newsbot.warc.replay", "newsbot.warc.handler",

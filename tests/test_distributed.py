@@ -98,7 +98,8 @@ class Worker:
 
 
 def jsonl_lines(output: Path) -> int:
-    return sum(p.read_bytes().count(b"\n") for p in (output / SITE / "jsonl").glob("*.jsonl"))
+    # finished files and the one being written (<name>.jsonl.open, docs/records.md)
+    return sum(p.read_bytes().count(b"\n") for p in (output / SITE / "jsonl").glob("*.jsonl*"))
 
 
 def wait_until_joined(workers, timeout: float = 60.0) -> None:
@@ -373,7 +374,9 @@ def test_killed_worker_restarted_loses_nothing(redis_server, tmp_path):
                     time.sleep(0.02)
             assert held, "w1 finished (or never held a request) before it could be killed"
             first.kill()
-            first_life_files = sorted((first.output / SITE / "jsonl").glob("*.jsonl"))
+            # still <name>.jsonl.open: w1 reborn finishes them under their final names
+            first_life_files = sorted(p.with_name(p.name.removesuffix(".open"))
+                                      for p in (first.output / SITE / "jsonl").glob("*.jsonl*"))
             restarted = Worker("w1", server.base_url, redis_server.url, tmp_path / "w1", start_number=2, per_domain=2)
             workers.append(restarted)
             assert other.wait() == 0, other.log_text()[-3000:]

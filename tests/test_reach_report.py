@@ -26,7 +26,7 @@ METADATA_AUTHOR = provenance(title="selector", author="metadata:dable:author", p
 
 
 def crawl_of(spidercls, tmp_path, **arguments):
-    crawler = get_crawler(spidercls, {"OUTPUT_DIR": str(tmp_path), "NEWSBOT_PROGRESS_INTERVAL": 0,
+    crawler = get_crawler(spidercls, {"OUTPUT_DIR": str(tmp_path), "LOGSTATS_INTERVAL": 0,
                                       "EXTENSIONS": {"newsbot.state.CrawlState": 0},
                                       "NEWSBOT_STATE_STORE": "newsbot.state.sqlite.SqliteStateStore"})
     crawler.spider = spidercls.from_crawler(crawler, **arguments)

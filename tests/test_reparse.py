@@ -274,7 +274,8 @@ def test_sigterm_stops_every_child_cleanly_and_settings_reach_the_children(gener
     parent = _start_reparse(tmp_path, generated_archive, "-s", "DOWNLOAD_DELAY=0.25",
                             "-s", "RANDOMIZE_DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=INFO")
     try:
-        _wait_for(lambda: len(list((tmp_path / "gginews" / "reparse" / "jsonl").glob("*.jsonl"))) == 2)
+        # both children writing: their files are <name>.jsonl.open until finished (docs/records.md)
+        _wait_for(lambda: len(list((tmp_path / "gginews" / "reparse" / "jsonl").glob("*.jsonl.open"))) == 2)
         children = _children(parent.pid)
         assert len(children) == 2
         parent.send_signal(signal.SIGTERM)

@@ -18,7 +18,7 @@ def test_report_counts_exactly_what_the_run_did(crawl, tmp_path):
     out = tmp_path / "out"
     with site.serve() as server:
         result = crawl(SITE, "-a", f"base_url={server.base_url}", output_dir=out,
-                       settings={"NEWSBOT_PROGRESS_INTERVAL": "0.2"})
+                       settings={"LOGSTATS_INTERVAL": "0.2"})
     assert result.returncode == 0, result.stderr[-3000:]
     report = only_report(out)
     stats = result.stats()

@@ -187,6 +187,22 @@ def test_one_run_by_its_report_or_by_a_stamp(archive, tmp_path):
         assert by_url_ts(pages_of(wacz)[1]) == by_url_ts(expected_pages(first))
 
 
+def test_one_run_by_its_run_id_even_without_its_report(archive, tmp_path):
+    out, (first, second) = archive
+    run_id = json.loads(first["report"].read_text(encoding="utf-8"))["run_id"]
+    _, packed, wacz = pack(out, "--run", run_id, "-o", str(tmp_path / "first.wacz"))
+    with zipfile.ZipFile(wacz) as archive_zip:
+        assert [n for n in archive_zip.namelist() if n.startswith("archive/")] == [f"archive/{first['warc'].name}"]
+    # a run killed before its report: its files still say which run wrote them (warcinfo)
+    copy = tmp_path / "out"
+    shutil.copytree(out / "gginews", copy / "gginews")
+    (copy / "gginews" / "reports" / first["report"].name).unlink()
+    _, packed, wacz = pack(copy, "--run", run_id, "-o", str(tmp_path / "killed.wacz"))
+    with zipfile.ZipFile(wacz) as archive_zip:
+        assert [n for n in archive_zip.namelist() if n.startswith("archive/")] == [f"archive/{first['warc'].name}"]
+    assert by_url_ts(pages_of(wacz)[1]) == by_url_ts(expected_pages(first))
+
+
 def test_a_date_range_selects_files_by_the_day_in_their_names(archive, tmp_path):
     out, runs = archive
     copy = tmp_path / "out"
@@ -268,7 +284,7 @@ def test_usage_errors(archive, tmp_path):
         (out, ["wacz", "gginewz"],
          f"unknown site 'gginewz': no folder {out}/gginewz/warc (sites with WARC files in {out}: gginews)"),
         (out, ["wacz", "../gginews"], "'../gginews' is not a site name (a spider's name: letters, digits, _ . -)"),
-        (out, ["wacz"], "usage: scrapy wacz <site> [--run REPORT_OR_STAMP] [--since YYYY-MM-DD] "
+        (out, ["wacz"], "usage: scrapy wacz <site> [--run RUN] [--since YYYY-MM-DD] "
                         "[--until YYYY-MM-DD] [-o FILE.wacz]"),
         (empty, ["wacz", "gginews"], f"no WARC files in {empty}/gginews/warc"),
         (garbage, ["wacz", "gginews"], f"none of the selected files in {garbage}/gginews/warc is a readable WARC file"),
@@ -281,8 +297,8 @@ def test_usage_errors(archive, tmp_path):
         (out, ["wacz", "gginews", "--run", first["report"].name, "--since", "2024-01-01"],
          "--run selects one run: it cannot be combined with --since/--until"),
         (out, ["wacz", "gginews", "--run", "nosuchreport"],
-         f"--run nosuchreport: no such crawl report (a file, a name in {out}/gginews/reports, "
-         f"or a UTC time stamp like 20261122T014351Z)"),
+         f"--run nosuchreport: no such crawl report or run (a report file or its name in {out}/gginews/reports, "
+         f"a run id like 20261122T014351Z-5f3a9c01, or a UTC time stamp like 20261122T014351Z)"),
         (out, ["wacz", "gginews", "--run", stamp_without_run],
          f"--run {stamp_without_run}: no crawl report in {out}/gginews/reports covers that time (a run killed "
          f"before its end wrote none): select its WARC files with --since/--until"),

@@ -111,8 +111,9 @@ def test_a_record_written_but_not_indexed_before_a_kill_is_still_revisited(tmp_p
     killed = writer(tmp_path)                # the kill fell after write(2), before the index entry
     original = exchange(killed, "http://example.test/a", body)
     exchange(killed, "http://example.test/404", b"", status=404)  # no payload: nothing to refer to
-    # never closed, as after SIGKILL: no .cdxj beside the file
-    assert not list(tmp_path.glob("*.cdxj"))
+    # never closed, as after SIGKILL: still under its .open name, no .cdxj beside it
+    assert not list(tmp_path.glob("*.cdxj")) and not list(tmp_path.glob("*.warc.gz"))
+    assert killed.file.open_path.exists()
 
     digests = DigestIndex(index_path)
     assert digests.catch_up(tmp_path) == 1
@@ -128,5 +129,5 @@ def test_a_record_written_but_not_indexed_before_a_kill_is_still_revisited(tmp_p
     assert revisit[1].get_header("WARC-Refers-To") == original["record_id"]
     # a finished file (its .cdxj written) is not read again
     finished_only = DigestIndex(tmp_path / "other.sqlite3")
-    killed.path.unlink()
+    killed.file.open_path.unlink()
     assert finished_only.catch_up(tmp_path) == 0

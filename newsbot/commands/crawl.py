@@ -68,15 +68,44 @@ def check_output_dir(location: str) -> None:
         raise UsageError(f"OUTPUT_DIR {location}: {existing} is not writable")
 
 
+def prepare_log_file(settings) -> None:
+    """Create ``LOG_FILE``'s folder (``-s LOG_FILE=logs/gginews.log`` on a fresh machine):
+    Scrapy opens the file when it sets up logging, which comes before any crawl, and
+    would stop with a traceback on a missing folder."""
+    log_file = settings.get("LOG_FILE")
+    if not log_file:
+        return
+    folder = Path(log_file).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"LOG_FILE {log_file}: cannot create {folder} ({exc.strerror or exc})") from None
+
+
 class Command(ScrapyCrawlCommand):
+    def add_options(self, parser) -> None:
+        super().add_options(parser)
+        own_usage_errors(parser)
+
+    def process_options(self, args, opts) -> None:
+        super().process_options(args, opts)
+        prepare_log_file(self.settings)   # before Scrapy opens it
+
     def run(self, args, opts) -> None:
+        try:
+            refuse_stray_options(args)
+        except UsageError as exc:
+            return self.usage_failed(str(exc))
         if len(args) != 1:
             return super().run(args, opts)
         try:
             self.preflight(args[0])
+            # A spider's or add-on's update_settings may refuse the settings (a missing
+            # Chromium for browser pages: newsbot/browser.py): still before anything is written.
+            # (CrawlerProcess.create_crawler: public in every Scrapy newsbot supports.)
+            crawler = self.crawler_process.create_crawler(args[0])
         except UsageError as exc:
             return self.usage_failed(str(exc))
-        crawler = self._create_crawler(args[0])
         self._usage_error: str | None = None
         self._refused: RunRefused | None = None
         crawling = self.crawler_process.crawl(crawler, **opts.spargs)
@@ -108,6 +137,9 @@ class Command(ScrapyCrawlCommand):
         from newsbot.warc.requisites import requisites_mode
 
         requisites_mode(self.settings)   # REQUISITES names a known mode
+        from newsbot.extensions.manifest import check_run_id
+
+        check_run_id(self.settings)   # NEWSBOT_RUN_ID, if given, is one
         if self.settings.get("REDIS_URL"):  # a cluster worker: its Redis must answer (docs/cluster.md)
             from newsbot.distributed import check_cluster_settings
 
@@ -150,3 +182,24 @@ def fail_usage(command, message: str, status: int = exitcodes.USAGE) -> None:
     sys.stderr.write(f"newsbot: error: {message}\n")
     sys.stderr.flush()
     command.exitcode = status
+
+
+def own_usage_errors(parser) -> None:
+    """What Scrapy and argparse refuse (an unknown or malformed option, ``-s`` without ``=``,
+    a ``UsageError`` raised by a command) said as newsbot says it: one ``newsbot: error: ...``
+    line, exit status 2 (argparse would print the usage and ``scrapy <command>: error:``).
+    Every newsbot command calls this from ``add_options``; ``-h`` still prints the help."""
+
+    def error(message: str):
+        sys.stderr.write(f"newsbot: error: {message}\n")
+        sys.stderr.flush()
+        sys.exit(exitcodes.USAGE)
+
+    parser.error = error
+
+
+def refuse_stray_options(args: list[str]) -> None:
+    """Scrapy leaves options it does not know among the arguments: name them as options."""
+    stray = [a for a in args if a.startswith("-") and a != "-"]
+    if stray:
+        raise UsageError(f"unknown option(s): {' '.join(stray)} (-h lists the options)")

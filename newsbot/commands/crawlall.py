@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections import deque
 from datetime import datetime, timezone
@@ -37,9 +36,9 @@ from scrapy.settings import SETTINGS_PRIORITIES
 
 from newsbot import exitcodes, registry
 from newsbot.commands.crawl import Command as CrawlCommand
-from newsbot.commands.crawl import check_output_dir, check_replay_source
+from newsbot.commands.crawl import check_output_dir, check_replay_source, refuse_stray_options
 from newsbot.exitcodes import EXIT_STATUS_STAT
-from newsbot.output import create_unique
+from newsbot.outputfile import OutputFile
 
 logger = logging.getLogger(__name__)
 
@@ -278,6 +277,7 @@ class Command(CrawlCommand):
 
     # -- before anything runs ----------------------------------------------------------
     def plan(self, args, opts):
+        refuse_stray_options(args)
         if args:
             raise UsageError(f"crawlall takes no spider names ({' '.join(args)}): use --sites {','.join(args)}")
         if opts.output or opts.overwrite_output:
@@ -370,12 +370,14 @@ class Command(CrawlCommand):
     def write_report(self, combined: dict) -> Path | None:
         folder = Path(self.settings.get("OUTPUT_DIR") or "output") / REPORTS_FOLDER
         try:
-            fd, path = create_unique(folder, "crawlall", ".json")
+            # written as <name>.json.open and renamed when whole, as every output file (docs/records.md)
+            file = OutputFile(folder, "crawlall", ".json", "report")
             try:
-                os.write(fd, (json.dumps(combined, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+                file.write((json.dumps(combined, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+            except OSError:
+                file.discard()
+                raise
+            path = file.finish().path
         except OSError as exc:  # a full disk must not hide the summary below
             logger.error("Could not write the combined crawlall report: %s", exc)
             return None

@@ -27,7 +27,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from newsbot import exitcodes, registry
-from newsbot.commands.crawl import fail_usage
+from newsbot.commands.crawl import fail_usage, own_usage_errors, refuse_stray_options
 from newsbot.detect import Page, Verdict, judge, site_id_for
 from newsbot.urls import is_http_url
 
@@ -165,10 +165,12 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser) -> None:
         super().add_options(parser)
+        own_usage_errors(parser)   # every usage error: one newsbot: error: line, exit 2
         parser.add_argument("--warc", metavar="FILE", help="read the pages from this WARC file or folder (no fetching)")
 
     def run(self, args, opts) -> None:
         try:
+            refuse_stray_options(args)
             for url in args:
                 if not is_http_url(url):
                     raise UsageError(f"not an absolute http(s) URL: {url!r}")

@@ -9,6 +9,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from newsbot import exitcodes
+from newsbot.commands.crawl import own_usage_errors, refuse_stray_options
 from newsbot.distributed.merge import merge_outputs
 
 
@@ -24,10 +25,12 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser) -> None:
         super().add_options(parser)
+        own_usage_errors(parser)   # every usage error: one newsbot: error: line, exit 2
         parser.add_argument("-o", "--output", metavar="DIR",
                             help="where to write (default: OUTPUT_DIR/<site>/merged)")
 
     def run(self, args: list[str], opts) -> None:
+        refuse_stray_options(args)
         if not args:
             raise UsageError("usage: scrapy merge <site> [OUTPUT_DIR ...]")
         site = args[0]

@@ -17,7 +17,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from newsbot import exitcodes, registry
-from newsbot.commands.crawl import fail_usage
+from newsbot.commands.crawl import fail_usage, own_usage_errors, refuse_stray_options
 from newsbot.commands.crawlall import add_selection_options, registry_outlets, select_outlets, selection_from_options
 
 
@@ -38,6 +38,7 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser) -> None:
         super().add_options(parser)
+        own_usage_errors(parser)   # every usage error: one newsbot: error: line, exit 2
         add_selection_options(parser)
         parser.add_argument("--check", action="store_true",
                             help="check the whole registry (ids, URLs, CMS, regions, evidence); exit 2 on any problem")
@@ -46,6 +47,7 @@ class Command(ScrapyCommand):
 
     def run(self, args, opts) -> None:
         try:
+            refuse_stray_options(args)
             if args:
                 raise UsageError(f"outlets takes no arguments ({' '.join(args)}): use --sites")
             if opts.check:

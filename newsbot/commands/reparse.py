@@ -45,7 +45,8 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from newsbot import exitcodes
-from newsbot.commands.crawl import check_output_dir, fail_usage
+from newsbot.commands.crawl import (check_output_dir, fail_usage, own_usage_errors, prepare_log_file,
+                                    refuse_stray_options)
 from newsbot.exitcodes import EXIT_STATUS_STAT
 from newsbot.reparse import article_urls, configure_replay, reparse_stamp
 from newsbot.reparse.shards import (Interrupted, ShardAssignment, ShardProcesses, default_processes,
@@ -68,12 +69,14 @@ class Command(BaseRunSpiderCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        own_usage_errors(parser)   # every usage error: one newsbot: error: line, exit 2
         parser.add_argument("--processes", type=int, metavar="N",
                             help="re-parse in N processes, each a shard of the articles "
                                  "(default: one per usable CPU, at most one per 200 articles)")
 
     def process_options(self, args: list[str], opts) -> None:
         super().process_options(args, opts)
+        prepare_log_file(self.settings)   # before Scrapy opens it
         if opts.processes is not None and opts.processes < 1:
             raise UsageError("--processes must be 1 or more")
         feeds = bool(self.settings.getdict("FEEDS"))
@@ -104,6 +107,7 @@ class Command(BaseRunSpiderCommand):
 
     def preflight(self, args: list[str]):
         """What can be checked before any process starts or anything is written; the spider class."""
+        refuse_stray_options(args)
         if len(args) < 2:
             raise UsageError("usage: scrapy reparse <spider> <warc file or folder> [...]")
         spiders = get_spider_loader(self.settings)
@@ -162,7 +166,7 @@ class Command(BaseRunSpiderCommand):
             index.close()
             configure_replay(self.settings, locations, spidercls, index_file=index_file)
 
-        crawler = self._create_crawler(site)
+        crawler = self.crawler_process.create_crawler(site)   # public in every Scrapy newsbot supports
 
         def count_damage(spider):
             count_archive_damage(crawler.stats, damaged)

@@ -42,10 +42,11 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from newsbot import exitcodes
-from newsbot.commands.crawl import check_output_dir, fail_usage
+from newsbot.commands.crawl import check_output_dir, fail_usage, own_usage_errors, refuse_stray_options
 from newsbot.dates import is_future
 from newsbot.exitcodes import RunRefused
 from newsbot.output import site_dir, utc_stamp
+from newsbot.outputfile import adopt_unfinished, repair_lines
 from newsbot.runlock import RunLock, site_lock_path
 from newsbot.state.sqlite import SqliteStateStore, StateStoreError, _id_order
 
@@ -121,6 +122,9 @@ def rebuild_state(folder: Path, site: str) -> Rebuilt:
     building = folder / f".{STATE_FILE}.rebuilding-{os.getpid()}"
     for leftover in folder.glob(f".{STATE_FILE}.rebuilding-*"):
         leftover.unlink()   # a rebuild that was killed (we hold the lock: not a running one)
+    # JSON Lines a killed crawl left being written (<name>.jsonl.open): finished first, so
+    # their records count too (newsbot/outputfile.py; a crawl would do the same at start)
+    adopt_unfinished(folder / "jsonl", ".jsonl", "jsonl", repair_lines)
     rebuilt = Rebuilt(target)
     store = SqliteStateStore(building, site)
     newest_id = newest_published = None
@@ -181,12 +185,17 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        own_usage_errors(parser)   # every usage error: one newsbot: error: line, exit 2
         parser.add_argument("--force", action="store_true",
                             help="rebuild even a store that passes the check (the old one is moved aside)")
 
     def run(self, args: list[str], opts) -> None:
         from newsbot.spiders.base import SITE_ID
 
+        try:
+            refuse_stray_options(args)
+        except UsageError as exc:
+            return fail_usage(self, str(exc))
         if len(args) != 2 or args[0] not in ("check", "rebuild"):
             return fail_usage(self, "usage: scrapy state check|rebuild <site> [--force]")
         action, site = args

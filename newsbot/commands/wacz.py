@@ -1,4 +1,4 @@
-"""``scrapy wacz <site> [--run REPORT|STAMP] [--since DATE] [--until DATE] [-o OUT.wacz]``
+"""``scrapy wacz <site> [--run RUN_ID|REPORT|STAMP] [--since DATE] [--until DATE] [-o OUT.wacz]``
 
 Packs a site's WARC files into one WACZ (Web Archive Collection Zipped): the WARCs as
 they are, a CDXJ index, a pages list and ``datapackage.json`` with a SHA-256 digest of
@@ -14,12 +14,15 @@ Which WARC files (``OUTPUT_DIR/<site>/warc/``), each taken whole:
   days, by the UTC time in their names (``<site>-<UTC time>-<serial>.warc.gz``).  Records are
   not filtered: a file holds records until it is closed, so a file started at 23:59 may
   hold some of the next day's;
-* ``--run``: the WARC files of one crawl run, named by its crawl report
+* ``--run``: the WARC files of one crawl run, named by its run id
+  (``20261122T014351Z-5f3a9c01``, the report's ``run_id``), by its crawl report
   (``OUTPUT_DIR/<site>/reports/<name>.json``, as a path or a name) or by a UTC time stamp of
-  any of its files (``20261122T014351Z``).  A run's files do not share one stamp (each file
-  is named when it is opened: the first at the first response, the next at each rollover),
-  so a run is the files started between the start and the end of its report, to the
-  second; a run killed before it wrote its report cannot be named this way (use the dates).
+  any of its files (``20261122T014351Z``).  A run id selects exactly the files whose
+  ``warcinfo`` record names it, so it also finds the files of a run killed before it wrote
+  a report (finished by the next run).  A report with a manifest (``files``) selects the
+  WARC files listed there.  A report from before run ids, or a stamp, selects the files
+  started between the start and the end of its report, to the second (a run's files do not
+  share one stamp: each is named when it is opened).
 
 Pages list: the article records of the JSON Lines files (``OUTPUT_DIR/<site>/jsonl/``)
 whose ``warc_record_id`` is in a selected WARC file, with the record's URL, its
@@ -54,7 +57,8 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from newsbot.commands.crawl import fail_usage
+from newsbot.commands.crawl import fail_usage, own_usage_errors, refuse_stray_options
+from newsbot.extensions.manifest import RUN_ID
 from newsbot.output import create_unique, site_dir
 from newsbot.warc import cdxj_path
 
@@ -157,15 +161,47 @@ def readable_warcs(warcs: list[WarcFile]) -> list[WarcFile]:
 # -- runs ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Run:
-    report: Path
-    started: datetime
-    finished: datetime
+    report: Path | None        # None: a run found by its id alone (killed before its report)
+    started: datetime | None
+    finished: datetime | None
     worker: str
+    run_id: str | None = None
+    files: frozenset[str] | None = None   # the WARC files it wrote, when known exactly
 
     def holds(self, warc: WarcFile) -> bool:
+        if self.files is not None:
+            return warc.name in self.files
         # Report times are cut to the second, as are the stamps in file names: both ends count.
         return (warc.started is not None and warc.worker == self.worker
                 and self.started <= warc.started <= self.finished)
+
+    @property
+    def name(self) -> str:
+        return self.report.name if self.report is not None else f"run {self.run_id}"
+
+
+def warcinfo_run_id(path: Path) -> str | None:
+    """The run id in a WARC file's warcinfo record (``newsbot-run-id``), if it has one."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    try:
+        with path.open("rb") as fh:
+            first = next(iter(ArchiveIterator(fh)), None)
+            if first is None or first.rec_type != "warcinfo":
+                return None
+            fields = first.content_stream().read(65536).decode("utf-8", "replace")
+    except (ArchiveLoadFailed, OSError, ValueError, EOFError):
+        return None
+    for line in fields.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "newsbot-run-id":
+            return value.strip()
+    return None
+
+
+def files_of_run(run_id: str, warcs: list[WarcFile]) -> frozenset[str]:
+    return frozenset(w.name for w in warcs if warcinfo_run_id(w.path) == run_id)
 
 
 def read_run(report: Path, site: str) -> Run:
@@ -175,15 +211,25 @@ def read_run(report: Path, site: str) -> Run:
         started = datetime.fromisoformat(data["started_at"]).astimezone(timezone.utc)
         finished = datetime.fromisoformat(data["finished_at"]).astimezone(timezone.utc)
         report_site = data["site"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        run_id = data.get("run_id")
+        listed = data.get("files")
+        files = None if listed is None else frozenset(
+            Path(e["path"]).name for e in listed if e.get("kind") == "warc")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError(f"--run {report}: not a crawl report ({type(exc).__name__}: {exc})".replace("\n", " ")) from None
     if report_site != site:
         raise UsageError(f"--run {report}: a report of site {report_site!r}, not {site!r}")
-    return Run(report, started, finished, (named["worker"] or "") if named else "")
+    return Run(report, started, finished, (named["worker"] or "") if named else "", run_id, files)
 
 
-def find_run(value: str, reports_dir: Path, site: str) -> Run:
-    """``--run``: a report's path, its name under ``reports_dir``, or a UTC stamp in the run."""
+def find_run(value: str, reports_dir: Path, site: str, warcs: list[WarcFile]) -> Run:
+    """``--run``: a report's path or its name under ``reports_dir``, a UTC stamp in the run,
+    or a run id."""
+    path = Path(value)
+    if not path.is_file() and "/" not in value:
+        path = next((c for c in (reports_dir / value, reports_dir / f"{value}.json") if c.is_file()), path)
+    if path.is_file():
+        return read_run(path, site)
     if STAMP_RE.fullmatch(value):
         try:
             moment = parse_stamp(value)
@@ -206,16 +252,22 @@ def find_run(value: str, reports_dir: Path, site: str) -> Run:
             raise UsageError(f"--run {value}: {len(runs)} runs were under way then "
                              f"({', '.join(r.report.name for r in runs)}): name one report")
         return runs[0]
-    path = Path(value)
-    if not path.is_file():
-        for candidate in (reports_dir / value, reports_dir / f"{value}.json"):
-            if "/" not in value and candidate.is_file():
-                path = candidate
-                break
-        else:
-            raise UsageError(f"--run {value}: no such crawl report (a file, a name in {reports_dir}, "
-                             f"or a UTC time stamp like 20261122T014351Z)")
-    return read_run(path, site)
+    if RUN_ID.fullmatch(value):
+        # A run id: its report if there is one, and the WARC files whose warcinfo names it
+        # (which a run killed before its report also has).
+        files = files_of_run(value, warcs)
+        for report in sorted(reports_dir.glob("*.json")) if reports_dir.is_dir() else []:
+            try:
+                named = json.loads(report.read_text(encoding="utf-8")).get("run_id") == value
+            except (OSError, ValueError, AttributeError):
+                continue
+            if named:
+                run = read_run(report, site)
+                return Run(run.report, run.started, run.finished, run.worker, value, files)
+        if files:
+            return Run(None, None, None, "", value, files)
+    raise UsageError(f"--run {value}: no such crawl report or run (a report file or its name in {reports_dir}, "
+                     f"a run id like 20261122T014351Z-5f3a9c01, or a UTC time stamp like 20261122T014351Z)")
 
 
 # -- pages --------------------------------------------------------------------------
@@ -314,9 +366,11 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--run", metavar="REPORT_OR_STAMP",
-                            help="only one crawl run: its report (path or name in reports/) or a UTC "
-                                 "stamp of one of its files, e.g. 20261122T014351Z")
+        own_usage_errors(parser)   # every usage error: one newsbot: error: line, exit 2
+        parser.add_argument("--run", metavar="RUN",
+                            help="only one crawl run: its run id (the report's run_id, e.g. "
+                                 "20261122T014351Z-5f3a9c01), its report (path or name in reports/) or a "
+                                 "UTC stamp of one of its files, e.g. 20261122T014351Z")
         parser.add_argument("--since", metavar="YYYY-MM-DD", help="only WARC files started on or after this UTC day")
         parser.add_argument("--until", metavar="YYYY-MM-DD", help="only WARC files started on or before this UTC day")
         parser.add_argument("-o", "--output", metavar="FILE.wacz",
@@ -334,8 +388,9 @@ class Command(ScrapyCommand):
 
     def preflight(self, args: list[str], opts) -> tuple[str, list[WarcFile], Path | None]:
         """Everything checked before anything is written: the site, the selection, the target."""
+        refuse_stray_options(args)
         if len(args) != 1:
-            raise UsageError("usage: scrapy wacz <site> [--run REPORT_OR_STAMP] [--since YYYY-MM-DD] "
+            raise UsageError("usage: scrapy wacz <site> [--run RUN] [--since YYYY-MM-DD] "
                              "[--until YYYY-MM-DD] [-o FILE.wacz]")
         site = args[0]
         output_dir = Path(self.settings.get("OUTPUT_DIR") or "output")
@@ -352,16 +407,24 @@ class Command(ScrapyCommand):
         if opts.run and (since or until):
             raise UsageError("--run selects one run: it cannot be combined with --since/--until")
         warcs = site_warcs(warc_dir, site)
+        unfinished = sorted(p.name for p in warc_dir.glob("*.warc.gz.open"))
+        if unfinished:   # never packed: still growing, or a killed run's (finished by the next crawl)
+            warn(f"{len(unfinished)} WARC file(s) still being written left out ({', '.join(unfinished[:3])}"
+                 f"{', ...' if len(unfinished) > 3 else ''}): a run under way, or a killed one the next crawl finishes")
         if not warcs:
             raise UsageError(f"no WARC files in {warc_dir}")
         if opts.run or since or until:
             warn_undated(warcs)
         if opts.run:
-            run = find_run(opts.run, site_dir(self.settings, site, "reports"), site)
+            run = find_run(opts.run, site_dir(self.settings, site, "reports"), site, warcs)
+            if run.files is None and run.run_id:   # a report without a manifest: its files name the run
+                run = Run(run.report, run.started, run.finished, run.worker, run.run_id,
+                          files_of_run(run.run_id, warcs) or None)
             warcs = [w for w in warcs if run.holds(w)]
             if not warcs:
-                raise UsageError(f"--run {opts.run}: the run of {run.report.name} ({run.started:%Y-%m-%d %H:%M:%S} to "
-                                 f"{run.finished:%H:%M:%S} UTC) left no WARC file in {warc_dir}")
+                when = (f" ({run.started:%Y-%m-%d %H:%M:%S} to {run.finished:%H:%M:%S} UTC)"
+                        if run.started and run.finished else "")
+                raise UsageError(f"--run {opts.run}: the run of {run.name}{when} left no WARC file in {warc_dir}")
         elif since or until:
             warcs = select_days(warcs, since, until)
             if not warcs:
@@ -384,7 +447,8 @@ class Command(ScrapyCommand):
         directory = target.parent if target is not None else site_dir(self.settings, site, "wacz")
         for warc in warcs:
             if not cdxj_path(warc.path).exists():
-                warn(f"{warc.name} has no .cdxj beside it (a run still writing it, or killed): packed as it is now")
+                warn(f"{warc.name} has no .cdxj beside it (written with WARC_CDXJ=0 or by an older newsbot): "
+                     f"py-wacz indexes it")
         pages, missing = article_pages(site_dir(self.settings, site, "jsonl"), warcs)
         if missing:
             warn(f"{missing} article record(s) name a WARC record not found in their file: not in the pages list")

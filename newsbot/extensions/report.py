@@ -1,11 +1,13 @@
-"""The crawl report: progress lines during a run, a summary and a JSON file at its end,
-and the exit status a scheduler sees.
+"""The crawl report: a summary and a JSON file at the end of a run, and the exit status a
+scheduler sees.  (Progress lines during the run: :mod:`newsbot.extensions.progress`.)
 
 At the end of every run (``spider_closed``) the report is logged as a short human
-summary and written to ``OUTPUT_DIR/<site>/reports/<site>-<UTC>-<serial>.json``.  Every
-number comes from the crawl's stats (``newsbot/*`` and Scrapy's own), so the report says
-what the components counted, nothing estimated; the JSON carries those stats whole too
-(``stats``: every stat by name, times as ISO 8601), so no one parses the log for a count.
+summary and written to ``OUTPUT_DIR/<site>/reports/<site>-<UTC>-<serial>.json`` (as
+``….json.open`` first, renamed when whole).  Every number comes from the crawl's stats
+(``newsbot/*`` and Scrapy's own), so the report says what the components counted, nothing
+estimated; the JSON carries those stats whole too (``stats``: every stat by name, times as
+ISO 8601), so no one parses the log for a count.  It also carries the run's id and
+manifest (:mod:`newsbot.extensions.manifest`).
 
 A scheduled run's only voice is its exit status, so the report asks for a failing one
 (:func:`newsbot.exitcodes.request_exit_status`) when a human must look:
@@ -44,13 +46,14 @@ import os
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.asyncio import create_looping_call
 
 from newsbot import exitcodes
 from newsbot.exitcodes import EXIT_STATUS_STAT, PROBLEM_STAT_PREFIX, report_problem
 from newsbot.extensions.accounting import article_accounts
+from newsbot.extensions.manifest import run_manifest
 from newsbot.faults import LIST_FAULT_PREFIX, STAT_PREFIX as FAULT_PREFIX
-from newsbot.output import create_unique, file_tag, site_dir, site_of
+from newsbot.output import file_tag, site_dir, site_of
+from newsbot.outputfile import OutputFile, adopt_unfinished
 from newsbot.warc.requisites import requisites_lines, requisites_report
 
 logger = logging.getLogger(__name__)
@@ -123,25 +126,16 @@ class CrawlReport:
             raise NotConfigured
         self.crawler = crawler
         self.stats = crawler.stats
-        self.interval = settings.getfloat("NEWSBOT_PROGRESS_INTERVAL", 60.0)
         self.max_warning_share = settings.getfloat("NEWSBOT_MAX_WARNING_SHARE", 0.25)
         self.min_warning_items = settings.getint("NEWSBOT_WARNING_MIN_ITEMS", 10)
         self.expect_articles = settings.getbool("NEWSBOT_EXPECT_ARTICLES", True)
-        self.task = None
         self.report: dict | None = None
         self.path = None
-        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
-
-    # -- during the run -------------------------------------------------------------
-    def spider_opened(self, spider) -> None:
-        if self.interval > 0:
-            self.task = create_looping_call(self.progress)
-            self.task.start(self.interval, now=False)
 
     def counts(self) -> dict:
         get = self.stats.get_value
@@ -157,20 +151,6 @@ class CrawlReport:
             "skipped_already_recorded": get("newsbot/skipped_already_recorded", 0),
             "not_an_article": get("newsbot/not_an_article", 0),
         }
-
-    def progress(self) -> None:
-        from datetime import datetime, timezone
-
-        counts = self.counts()
-        minutes = _seconds(self.stats.get_value("start_time"), datetime.now(timezone.utc)) / 60
-        pages = self.stats.get_value("response_received_count", 0)
-        logger.info(
-            "Progress: %d new, %d updated, %d duplicate, %d failed, %d out of range; "
-            "%d list pages, %d pages fetched (%.0f/min), %.1f MB archived",
-            counts["new"], counts["updated"], counts["duplicate"], counts["failed"],
-            counts["skipped_out_of_range"], self.stats.get_value("newsbot/list_pages", 0), pages,
-            pages / minutes if minutes else 0.0, self.stats.get_value("newsbot/warc_bytes", 0) / 1e6,
-        )
 
     # -- at the end -----------------------------------------------------------------
     def build(self, spider, reason: str) -> dict:
@@ -413,6 +393,7 @@ class CrawlReport:
         lines += self.reach_lines(report)
         lines += [f"  PROBLEM: {problem['message']} (exit status {problem['exit_status']})"
                   for problem in report["problems"]]
+        lines += manifest_summary(report)
         if self.path:
             lines.append(f"  report: {self.path}")
         return lines
@@ -440,24 +421,19 @@ class CrawlReport:
         return lines
 
     def write(self, report: dict) -> None:
-        fd, path = create_unique(site_dir(self.crawler.settings, report["site"], "reports"),
-                                 report["site"], ".json", tag=file_tag(self.crawler.settings))
+        directory = site_dir(self.crawler.settings, report["site"], "reports")
+        adopt_unfinished(directory, ".json", "report", repair_report)   # a killed run's, if whole
+        file = OutputFile(directory, report["site"], ".json", "report", tag=file_tag(self.crawler.settings))
         try:
-            data = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-            if os.write(fd, data) != len(data):  # one write: the file is whole or absent
-                raise OSError(28, "No space left on device (short write)", str(path))
-            os.fsync(fd)
+            file.write((json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
         except OSError:
-            os.close(fd)
-            path.unlink(missing_ok=True)  # no empty or partial report for a reader to trip over
+            file.discard()   # no empty or partial report for a reader to trip over
             raise
-        os.close(fd)
-        self.path = path
+        self.path = file.finish().path   # appears under its name only now, whole
 
     def spider_closed(self, spider, reason: str) -> None:
-        if self.task is not None and self.task.running:
-            self.task.stop()
         report = self.report = self.build(spider, reason)
+        report.update(run_manifest(self.crawler).report_fields())   # run_id, files, adopted_files
         self.judge(report)
         self.collect_problems(report)
         # Last, so the problems and exit status judged above are in it too.
@@ -471,3 +447,27 @@ class CrawlReport:
             self.collect_problems(report)
         log = logger.warning if report["problems"] else logger.info
         log("\n".join(self.summary_lines(report)))
+
+
+def manifest_summary(report: dict) -> list[str]:
+    """The summary's line about the run's id and the files it finished."""
+    if "run_id" not in report:
+        return []
+    kinds: dict[str, list[int]] = {}
+    for entry in report["files"]:
+        count = kinds.setdefault(entry["kind"], [0, 0])
+        count[0] += 1
+        count[1] += entry["records"]
+    files = ", ".join(f"{n} {kind} ({records:,} records)" for kind, (n, records) in kinds.items()) or "none"
+    adopted = f"; finished {len(report['adopted_files'])} left by a killed run" if report["adopted_files"] else ""
+    return [f"  run {report['run_id']}: files {files}{adopted}"]
+
+
+def repair_report(fd: int, path) -> int:
+    """A report a killed run left being written: kept if it is whole JSON, else removed."""
+    try:
+        json.loads(os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8"))
+    except ValueError:
+        os.ftruncate(fd, 0)
+        return 0
+    return 1

@@ -42,6 +42,7 @@ from w3lib.url import add_or_replace_parameter
 
 from newsbot import exitcodes
 from newsbot.extensions.accounting import article_accounts, failure_reason
+from newsbot.extensions.progress import ARTICLE_PAGES_STAT, LIST_PAGE_STAT, saw_date
 from newsbot.extract.base import ArticlePage
 from newsbot.faults import original_url
 from newsbot.items import ArticleItem
@@ -407,6 +408,11 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
         entries = self.list_entries(response)
         stats = self.crawler.stats
         stats.inc_value("newsbot/list_pages")
+        # Where the walk is, for the progress line (newsbot/extensions/progress.py)
+        stats.set_value(LIST_PAGE_STAT, response.url)
+        stats.set_value("newsbot/walk/list_page_number", self.list_page_number(response.url))
+        for entry in entries:
+            saw_date(stats, entry.day)
         if not entries:
             # The end of the archive, or a list layout this spider no longer understands.
             self.crawler.stats.inc_value("newsbot/list_pages_without_articles")
@@ -453,6 +459,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
 
     # -- articles ------------------------------------------------------------
     def parse_article(self, response: Response):
+        self.crawler.stats.inc_value(ARTICLE_PAGES_STAT)
         page = self.article_page(response.url, response.selector)
         reason = page.not_an_article()
         accounts = article_accounts(self.crawler)

@@ -32,15 +32,18 @@ SORT_BUFFER_CHARS = 8 * 1024 * 1024
 _MIME_END = re.compile(r"[;\s]")   # cdxj-indexer's RE_SPACE: "text/html; charset=..." -> "text/html"
 
 
-def write_cdxj(warc_path: Path) -> Path:
-    """Index ``warc_path``; the index appears whole (written aside, then renamed)."""
+def write_cdxj(warc_path: Path, read_from: Path | None = None) -> Path:
+    """Index ``warc_path``; the index appears whole (written aside, then renamed).
+    ``read_from``: where the file is now, if not there yet (a ``.open`` WARC about to be
+    finished): the entries still name ``warc_path``."""
     from cdxj_indexer.main import write_cdx_index
 
     target = cdxj_path(warc_path)
     partial = target.with_name(target.name + ".part")
     try:
         with partial.open("w", encoding="utf-8") as out:
-            write_cdx_index(out, [str(warc_path)], {"sort": True, "post_append": True})
+            write_cdx_index(out, [str(read_from or warc_path)],
+                            {"sort": True, "post_append": True, "filename": Path(warc_path).name})
         os.replace(partial, target)
     except BaseException:
         partial.unlink(missing_ok=True)   # no partial index for a reader to trip over
@@ -99,10 +102,12 @@ class CdxjLines:
             key = url
         self._sorter.write(f"{key} {iso_date_to_timestamp(headers.get_header('WARC-Date'))} {json.dumps(entry)}\n")
 
-    def write(self) -> Path:
-        """The sorted index beside the WARC; it appears whole (written aside, then renamed)."""
+    def write(self, read_from: Path | None = None) -> Path:
+        """The sorted index beside the WARC; it appears whole (written aside, then renamed).
+        ``read_from``: where the WARC is while still being written, should cdxj-indexer
+        have to read it (see the module docstring)."""
         if not self.exact:
-            return write_cdxj(self.warc_path)
+            return write_cdxj(self.warc_path, read_from)
         target = cdxj_path(self.warc_path)
         partial = target.with_name(target.name + ".part")
         try:

@@ -8,8 +8,9 @@ after a crash and resume, is stored as a small revisit instead of a second copy.
 Only entries for records already written are added (after the ``write(2)``), so a
 revisit never points at nothing.  A process killed between the two leaves a record the
 index lacks; :meth:`DigestIndex.catch_up` reads it back from the WARC files such a
-process left (those without a ``.cdxj``, which is written when a file is finished)
-before the next run writes anything, so the page fetched again is still a revisit.
+process left (``.warc.gz.open``, a file not finished; or, from before files were written
+under that name, a ``.warc.gz`` without its ``.cdxj``) before the next run writes
+anything, so the page fetched again is still a revisit.
 """
 
 from __future__ import annotations
@@ -80,29 +81,40 @@ class DigestIndex:
     def catch_up(self, directory: Path, max_size: int | None = None) -> int:
         """Index the full responses in unfinished WARC files of ``directory``; returns how many were new.
 
-        Unfinished: no ``.cdxj`` beside it (a killed run's last file, or another live
-        process's current one: indexing records that exist is harmless).  Each file is
-        read once per size it is seen at.  Records over ``max_size`` (the crawl's
-        ``DOWNLOAD_MAXSIZE``; default the scan's) are not inflated, as in replay.
+        Unfinished: ``.warc.gz.open`` (a killed run's last file, or another live process's
+        current one: indexing records that exist is harmless), or a ``.warc.gz`` with no
+        ``.cdxj`` beside it (written so by an older newsbot, or with ``WARC_CDXJ=0``).
+        Entries name a file by its final name.  Each file is read once per size it is seen at.
+        Records over ``max_size`` (the crawl's ``DOWNLOAD_MAXSIZE``; default the scan's) are
+        not inflated, as in replay.
         """
-        from newsbot.warc.scan import DEFAULT_MAX_SIZE, iter_record_headers
+        from newsbot.outputfile import OPEN_SUFFIX, final_name
+        from newsbot.warc.scan import DEFAULT_MAX_SIZE, ArchiveError, iter_record_headers
 
         max_size = DEFAULT_MAX_SIZE if max_size is None else (max_size or None)
 
+        directory = Path(directory)
+        unfinished = [(path, final_name(path).name) for path in directory.glob(f"*.warc.gz{OPEN_SUFFIX}")]
+        unfinished += [(path, path.name) for path in directory.glob("*.warc.gz") if not cdxj_path(path).exists()]
         added = 0
-        for path in sorted(Path(directory).glob("*.warc.gz")):
-            size = path.stat().st_size
-            if cdxj_path(path).exists() or self.db.execute(
-                    "SELECT 1 FROM scanned WHERE filename = ? AND size = ?", (path.name, size)).fetchone():
+        for path, name in sorted(unfinished):
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:
+                continue   # finished (renamed) since the listing: its records are in its CDXJ
+            if self.db.execute("SELECT 1 FROM scanned WHERE filename = ? AND size = ?", (name, size)).fetchone():
                 continue
             before = self.db.total_changes
-            for _, offset, _, headers in iter_record_headers(path, max_size=max_size):  # the WARC headers are enough
-                digest = headers.get("warc-payload-digest")
-                if headers.get("warc-type") == "response" and digest and digest != EMPTY_DIGEST:
-                    self.add(headers["warc-target-uri"], digest, ArchivedPayload(
-                        headers["warc-record-id"], headers["warc-date"], path.name, offset))
+            try:
+                for _, offset, _, headers in iter_record_headers(path, max_size=max_size):  # the WARC headers are enough
+                    digest = headers.get("warc-payload-digest")
+                    if headers.get("warc-type") == "response" and digest and digest != EMPTY_DIGEST:
+                        self.add(headers["warc-target-uri"], digest, ArchivedPayload(
+                            headers["warc-record-id"], headers["warc-date"], name, offset))
+            except ArchiveError:
+                continue   # finished (renamed) while we looked: its writer indexed what it wrote
             added += self.db.total_changes - before
-            self.db.execute("INSERT OR REPLACE INTO scanned VALUES (?, ?)", (path.name, size))
+            self.db.execute("INSERT OR REPLACE INTO scanned VALUES (?, ?)", (name, size))
         if added:
             logger.info("WARC: %d archived payload(s) in unfinished WARC files were not in %s; indexed now",
                         added, self.path.name)

@@ -88,6 +88,11 @@ def log_damage(damage: ArchiveDamage) -> None:
     logger.error("%s", damage)
 
 
+def is_gzipped(path: Path) -> bool:
+    """``.warc.gz``, also while still written as ``.warc.gz.open`` (newsbot.outputfile)."""
+    return path.name.removesuffix(".open").endswith(".gz")
+
+
 def warc_paths(locations: str | Path | Iterable[str | Path]) -> list[Path]:
     if isinstance(locations, (str, Path)):
         locations = [locations]
@@ -424,7 +429,7 @@ def iter_records(locations, on_damage: Callable[[ArchiveDamage], None] = log_dam
     """(path, offset, length, record, payload bytes) for every readable record no larger
     than ``max_size`` (the crawl's ``DOWNLOAD_MAXSIZE``; None: no limit)."""
     for path in warc_paths(locations):
-        reader = _iter_gzip_file if path.name.endswith(".gz") else _iter_plain_file
+        reader = _iter_gzip_file if is_gzipped(path) else _iter_plain_file
         for offset, length, (record, payload) in reader(path, on_damage, max_size=max_size):
             yield path, offset, length, record, payload
 
@@ -435,7 +440,7 @@ def iter_record_headers(locations, on_damage: Callable[[ArchiveDamage], None] = 
     record: what an index needs, read faster than :func:`iter_records`, same damage handling
     and the same limit (no member is inflated past it, even for its headers)."""
     for path in warc_paths(locations):
-        reader = _iter_gzip_file if path.name.endswith(".gz") else _iter_plain_file
+        reader = _iter_gzip_file if is_gzipped(path) else _iter_plain_file
         yield from ((path, offset, length, headers)
                     for offset, length, headers in reader(path, on_damage, _member_headers, max_size))
 
