@@ -46,6 +46,11 @@ def build_crawler(spidercls, output_dir: Path, settings: dict | None = None, **s
     })
     crawler.spider = crawler._create_spider(**spider_args)
     crawler.engine = crawler._create_engine()
+    # what the archive does when the spider opens (the digest index revisits are judged by,
+    # a killed run's files finished): called directly, as the crawl is never started
+    archive = crawler.get_extension(WarcArchive)
+    if archive is not None:
+        archive.spider_opened(crawler.spider)
     return crawler
 
 

@@ -19,7 +19,7 @@ from newsbot.items import ArticleItem
 from newsbot.pipelines.normalize import NormalizePipeline
 from newsbot.state.sqlite import SqliteStateStore
 from newsbot.testing.generated_site import GeneratedSite
-from tests.conftest import REPO, TEST_SETTINGS, CrawlResult
+from tests.conftest import REPO, TEST_SETTINGS
 
 SITE = "gginews"
 DOOMSDAY = "2099-12-31T09:00:00+09:00"
@@ -79,7 +79,10 @@ def test_the_redis_store_never_takes_a_future_date_for_the_newest():
 
 
 def jsonl_records(out) -> list[dict]:
-    return CrawlResult(0, "", "", out).records(SITE)
+    """Every record written so far: finished files and the one a run is writing (``.open``)."""
+    folder = out / SITE / "jsonl"
+    return [json.loads(line) for path in sorted([*folder.glob("*.jsonl"), *folder.glob("*.jsonl.open")])
+            for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
 def crawl_command(server, out):
