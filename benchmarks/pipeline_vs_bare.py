@@ -21,6 +21,13 @@ article.
 Numbers are only comparable within one run on one machine: run it on an idle machine,
 and read the ratio, not the absolute rates, when something else is running.
 
+The peer, in the same run on the same site: what a user would assemble instead of newsbot,
+Scrapy + trafilatura (``bare_extraction`` with metadata) + warcio's ``WARCWriter``
+(benchmarks/stack_spider.py); its column prints CPU per article and throughput, and for
+it and newsbot the body-extraction quality on the generated pages (recall and precision
+of each article's known paragraphs, benchmarks/sitegen.py ``expected_body``).
+``--no-stack`` leaves it out (it is the slowest column).
+
 ``--generic`` adds (c): the same outlet crawled by the generic spider (newsbot/cms/generic.py),
 which knows nothing of the CMS: it learns the article URL shape from the list pages (given
 as its start pages: it does not page) and extracts every field with the later layers
@@ -65,8 +72,8 @@ def _common_settings(concurrency: int) -> dict:
     }
 
 
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+def _cpu_seconds(who=resource.RUSAGE_SELF) -> float:
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -86,6 +93,14 @@ def run_child(mode: str, base_url: str, output_dir: str, concurrency: int, resul
         spidercls, articles_stat = BareSpider, "bare/articles"
         if mode == "fetch":
             spider_args["fetch_only"] = "1"
+    elif mode == "stack":
+        sys.path.insert(0, str(BENCHMARKS))
+        from stack_spider import StackSpider
+
+        settings = Settings({**_common_settings(concurrency), "FEEDS": {
+            str(Path(output_dir) / "stack.jsonl"): {"format": "jsonlines", "encoding": "utf-8"}}})
+        spidercls, articles_stat = StackSpider, "stack/articles"
+        spider_args["output_dir"] = output_dir
     else:
         from newsbot.cms.generic import GenericSpider
         from newsbot.spiders.registry import GginewsSpider
@@ -108,7 +123,7 @@ def run_child(mode: str, base_url: str, output_dir: str, concurrency: int, resul
                 started = time.thread_time()
                 results = list(super().parse_article(response))
                 TimedSpider.extraction_seconds += time.thread_time() - started
-                return results
+                yield from results
 
         spidercls, articles_stat = TimedSpider, "newsbot/items_written"
         # (b) as measured before requisites existed; (c) with them (see the module docstring)
@@ -119,15 +134,22 @@ def run_child(mode: str, base_url: str, output_dir: str, concurrency: int, resul
     # From scheduling the crawl to the reactor stopping: start-up of components, every
     # page, and what closing costs (fsync, the CDXJ index of the last WARC), not imports.
     started, cpu_started = time.perf_counter(), _cpu_seconds()
+    children_started = _cpu_seconds(resource.RUSAGE_CHILDREN)
     process.crawl(crawler, **spider_args)
     process.start()
-    seconds, cpu_seconds = time.perf_counter() - started, _cpu_seconds() - cpu_started
+    seconds, main_cpu_seconds = time.perf_counter() - started, _cpu_seconds() - cpu_started
+    # any worker processes a crawl starts are this process's children, joined when the
+    # crawl ends: their CPU time is the crawl's too
+    children_cpu_seconds = _cpu_seconds(resource.RUSAGE_CHILDREN) - children_started
 
     stats = crawler.stats.get_stats()
     result = {
         "mode": mode,
         "seconds": seconds,
-        "cpu_seconds": cpu_seconds,
+        "cpu_seconds": main_cpu_seconds + children_cpu_seconds,
+        "main_cpu_seconds": main_cpu_seconds,
+        "workers_cpu_seconds": children_cpu_seconds,
+        "workers_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "pages": stats.get("response_received_count", 0),
         "articles": stats.get(articles_stat, 0),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -259,7 +281,43 @@ def benchmark(articles: int, concurrency: int, workdir: Path, repeat: int = 1, o
     # Best of the repeats: the least disturbed measurement of each.
     best = {mode: max(runs[mode], key=lambda r: r["pages"] / r["seconds"]) for mode in modes}
     best["reparse"] = reparse(Path(runs["full"][-1]["output_dir"]) / "gginews" / "warc", workdir)
+    if "stack" in best:   # how much of each article's body each recovered (the same pages)
+        best["full"]["body_quality"] = body_quality(_jsonl_records(Path(best["full"]["output_dir"]) / "gginews" / "jsonl"))
+        best["stack"]["body_quality"] = body_quality(_jsonl_records(Path(best["stack"]["output_dir"])))
     return {"articles": articles, "concurrency": concurrency, "repeat": repeat, **best, "machine": machine()}
+
+
+def _jsonl_records(folder: Path) -> list[dict]:
+    return [json.loads(line) for path in sorted(folder.glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def body_quality(records: list[dict]) -> dict:
+    """How much of the generated bodies (benchmarks/sitegen.py ``expected_body``) the
+    records' ``body`` recovered: recall, the share of expected characters found as whole
+    paragraphs; precision, the share of the body's characters that are expected text
+    (menus, captions, related links, boilerplate lower it); exact, bodies that are the
+    expected paragraphs and nothing else.  Whitespace is ignored."""
+    sys.path.insert(0, str(BENCHMARKS))
+    from urllib.parse import parse_qs, urlsplit
+
+    import sitegen
+
+    def squeeze(text: str) -> str:
+        return "".join(text.split())
+
+    expected_chars = found_chars = body_chars = exact = 0
+    for record in records:
+        idx = int(parse_qs(urlsplit(record["url"]).query)["idx"][0])
+        expected = [squeeze(p) for p in sitegen.expected_body(idx)]
+        body = squeeze(record.get("body") or "")
+        found = sum(len(p) for p in expected if p in body)
+        expected_chars += sum(len(p) for p in expected)
+        found_chars += found
+        body_chars += len(body)
+        exact += body == "".join(expected)
+    return {"records": len(records), "recall": found_chars / max(expected_chars, 1),
+            "precision": found_chars / max(body_chars, 1), "exact": exact / max(len(records), 1)}
 
 
 def machine() -> dict:
@@ -309,6 +367,27 @@ def summary(results: dict) -> dict:
         "reparse_cpu_s_per_1000": cpu_per_1000(reparse_run),
         "reparse_peak_rss_mb": reparse_run["peak_rss_mb"],
         **(generic_summary(results) if "generic" in results else {}),
+        **(stack_summary(results) if "stack" in results else {}),
+    }
+
+
+def stack_summary(results: dict) -> dict:
+    stack, full = results["stack"], results["full"]
+
+    def cpu_per_1000(run):
+        return run["cpu_seconds"] / max(run["articles"], 1) * 1000
+
+    return {
+        "stack_pages_per_s": stack["pages"] / stack["seconds"],
+        "stack_cpu_s_per_1000": cpu_per_1000(stack),
+        "stack_peak_rss_mb": stack["peak_rss_mb"],
+        "cpu_ratio_stack_to_full": cpu_per_1000(stack) / cpu_per_1000(full),
+        "full_body_recall": full["body_quality"]["recall"],
+        "full_body_precision": full["body_quality"]["precision"],
+        "full_body_exact": full["body_quality"]["exact"],
+        "stack_body_recall": stack["body_quality"]["recall"],
+        "stack_body_precision": stack["body_quality"]["precision"],
+        "stack_body_exact": stack["body_quality"]["exact"],
     }
 
 
@@ -326,17 +405,28 @@ def generic_summary(results: dict) -> dict:
 def report(results: dict) -> str:
     fetch, bare, full, reparse_run, m = (results[k] for k in ("fetch", "bare", "full", "reparse", "machine"))
     numbers = summary(results)
-    columns = (fetch, bare, full)
+    stack = results.get("stack")
+    columns = (fetch, bare, full) + ((stack,) if stack else ())
+    titles = ("fetch only", "bare Scrapy", "newsbot full") + (("Scrapy+traf.+warcio",) if stack else ())
+
+    def per_1000(run):
+        return f"{run['cpu_seconds'] / max(run['articles'], 1) * 1000:.2f}"
+
+    def quality(key):
+        return ["-", "-", *(f"{r['body_quality'][key]:.3f}" for r in columns[2:])] if stack else None
+
     rows = [
         ("pages fetched", [f"{r['pages']:,}" for r in columns]),
         ("articles", [f"{r['articles']:,}" for r in columns]),
         ("seconds", [f"{r['seconds']:.1f}" for r in columns]),
-        ("pages/s", [f"{numbers[k]:.0f}" for k in ("fetch_pages_per_s", "bare_pages_per_s", "full_pages_per_s")]),
-        ("CPU s per 1,000 articles",
-         [f"{numbers[k]:.2f}" for k in ("fetch_cpu_s_per_1000", "bare_cpu_s_per_1000", "full_cpu_s_per_1000")]),
-        ("extraction ms/article", ["-", "-", f"{numbers['extraction_ms_per_article']:.2f}"]),
+        ("pages/s", [f"{r['pages'] / r['seconds']:.0f}" for r in columns]),
+        ("CPU s per 1,000 articles", [per_1000(r) for r in columns]),
+        ("extraction ms/article", ["-", "-", f"{numbers['extraction_ms_per_article']:.2f}"] + (["-"] if stack else [])),
         ("peak RSS MB", [f"{r['peak_rss_mb']:.0f}" for r in columns]),
         ("server CPU, share of a core", [f"{r['server_cpu_share']:.2f}" for r in columns]),
+        ("body recall (share of text)", quality("recall")),
+        ("body precision", quality("precision")),
+        ("bodies exact", quality("exact")),
     ]
     lines = [
         f"newsbot benchmark: {results['articles']:,} articles, concurrency {results['concurrency']}, "
@@ -344,8 +434,9 @@ def report(results: dict) -> str:
         f"machine: {m['cpu']}, {m['cpus']} CPUs, {m['os']}, Python {m['python']}, Scrapy {m['scrapy']}, "
         f"lxml {m['lxml']}",
         "",
-        f"{'':30}{'fetch only':>13}{'bare Scrapy':>13}{'newsbot full':>14}",
-        *(f"{name:30}{a:>13}{b:>13}{c:>14}" for name, (a, b, c) in rows),
+        f"{'':30}" + "".join(f"{t:>{max(13, len(t) + 2)}}" for t in titles),
+        *(f"{name:30}" + "".join(f"{v:>{max(13, len(t) + 2)}}" for v, t in zip(values, titles))
+          for name, values in rows if values is not None),
         "",
         f"full / bare throughput: {numbers['ratio_full_to_bare']:.2f}x "
         f"(by CPU time per article: {numbers['cpu_ratio_full_to_bare']:.2f}x)",
@@ -355,6 +446,13 @@ def report(results: dict) -> str:
         f"{reparse_run['seconds']:.1f} s = {numbers['reparse_articles_per_s']:.0f} articles/s, "
         f"CPU {numbers['reparse_cpu_s_per_1000']:.2f} s per 1,000, peak RSS {reparse_run['peak_rss_mb']:.0f} MB",
     ]
+    if stack:
+        lines.append(
+            f"the peer (Scrapy + trafilatura bare_extraction with metadata + warcio's WARCWriter): "
+            f"{numbers['cpu_ratio_stack_to_full']:.1f}x newsbot's CPU per article, "
+            f"{numbers['stack_pages_per_s'] / numbers['full_pages_per_s']:.2f}x its pages/s; body recall "
+            f"{numbers['stack_body_recall']:.3f} vs {numbers['full_body_recall']:.3f}, precision "
+            f"{numbers['stack_body_precision']:.3f} vs {numbers['full_body_precision']:.3f}")
     problems = [f"{r['mode']}: finish_reason={r['finish_reason']}, {r['errors']} errors"
                 for r in columns if r["finish_reason"] != "finished" or r["errors"]]
     problems += [f"{r['mode']}: {r['articles']} articles of {results['articles']}"
@@ -461,7 +559,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="also crawl with page requisites on (REQUISITES=images+css), the site serving them")
     parser.add_argument("--generic", action="store_true",
                         help="also crawl the outlet with the generic spider (newsbot/cms/generic.py)")
-    parser.add_argument("--child", choices=("fetch", "bare", "full", "full-req", "generic"), help=argparse.SUPPRESS)
+    parser.add_argument("--no-stack", action="store_true",
+                        help="leave out the peer (Scrapy + trafilatura + warcio), the slowest column")
+    parser.add_argument("--child", choices=("fetch", "bare", "full", "full-req", "generic", "stack"),
+                        help=argparse.SUPPRESS)
     parser.add_argument("--start-urls", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     parser.add_argument("--output-dir", help=argparse.SUPPRESS)
@@ -477,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="newsbot-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     try:
-        modes = ("full",) if args.full_only else ("fetch", "bare", "full")
+        modes = ("full",) if args.full_only else ("fetch", "bare", "full") + (() if args.no_stack else ("stack",))
         modes += ("generic",) if args.generic else ()
         if args.requisites:
             modes += ("full-req",)

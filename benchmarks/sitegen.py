@@ -55,7 +55,8 @@ def _title(idx: int) -> str:
 
 # -- page pieces, built once ---------------------------------------------------------------
 _rng = random.Random(2024)
-_PARAGRAPHS = [f"  <p>{_paragraph(_rng)}</p>\n  <p>&nbsp;</p>\n".encode() for _ in range(97)]
+_PARAGRAPH_TEXTS = [_paragraph(_rng) for _ in range(97)]
+_PARAGRAPHS = [f"  <p>{text}</p>\n  <p>&nbsp;</p>\n".encode() for text in _PARAGRAPH_TEXTS]
 
 _MENU = "".join(
     f'    <li><a href="/news/list.php?mcode={s}">{name}</a><ul class="sub">'
@@ -103,6 +104,16 @@ def published(idx: int) -> datetime:
     return _EPOCH + timedelta(minutes=37 * idx)
 
 
+def _paragraph_numbers(idx: int) -> list[int]:
+    return [(idx * 7 + k * 13) % len(_PARAGRAPHS) for k in range(4 + idx % 9)]
+
+
+def expected_body(idx: int) -> list[str]:
+    """The paragraphs of article ``idx``'s body, as a reader sees them (no caption, no
+    related link): what a body extractor should recover (the benchmark's quality score)."""
+    return [_PARAGRAPH_TEXTS[k] for k in _paragraph_numbers(idx)]
+
+
 def article_page(idx: int) -> bytes:
     title = _title(idx)
     date = published(idx)
@@ -116,9 +127,8 @@ def article_page(idx: int) -> bytes:
          f"    <li>기사수정 {date + timedelta(hours=2):%Y-%m-%d %H:%M:%S}</li>\n  </ul>\n</div>\n"
          '<div id="viewContent" class="viewContent">\n').encode(),
     ]
-    paragraphs = 4 + idx % 9
-    for k in range(paragraphs):
-        parts.append(_PARAGRAPHS[(idx * 7 + k * 13) % len(_PARAGRAPHS)])
+    for k, number in enumerate(_paragraph_numbers(idx)):
+        parts.append(_PARAGRAPHS[number])
         if k == 1:
             parts.append(
                 (f'  <table id="img_caption" align="center"><tr><td><img src="../../../../data/news/'

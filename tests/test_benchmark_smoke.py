@@ -27,7 +27,7 @@ def test_benchmark_runs_every_crawl_over_the_whole_site(tmp_path):
     assert "WARNING" not in proc.stdout, proc.stdout
 
     results = json.loads(out.read_text())
-    for mode in ("fetch", "bare", "full"):
+    for mode in ("fetch", "bare", "full", "stack"):
         assert results[mode]["pages"] == PAGES, mode
         assert results[mode]["articles"] == ARTICLES, mode
         assert results[mode]["finish_reason"] == "finished"
@@ -42,16 +42,31 @@ def test_benchmark_runs_every_crawl_over_the_whole_site(tmp_path):
         "cpu_ratio_full_to_bare", "fetch_cpu_s_per_1000", "bare_cpu_s_per_1000", "full_cpu_s_per_1000",
         "extraction_ms_per_article", "fetch_peak_rss_mb", "bare_peak_rss_mb", "full_peak_rss_mb",
         "reparse_articles_per_s", "reparse_cpu_s_per_1000", "reparse_peak_rss_mb",
+        "stack_pages_per_s", "stack_cpu_s_per_1000", "stack_peak_rss_mb", "cpu_ratio_stack_to_full",
+        "full_body_recall", "full_body_precision", "full_body_exact",
+        "stack_body_recall", "stack_body_precision", "stack_body_exact",
     }
-    assert all(value > 0 for value in summary.values()), summary
+    assert all(value > 0 for key, value in summary.items() if key != "stack_body_exact"), summary
+    # The quality score reads the generated bodies back: newsbot's are exactly the article's
+    # paragraphs; the peer (trafilatura's defaults) finds the text and a good deal else.
+    assert (summary["full_body_recall"], summary["full_body_precision"], summary["full_body_exact"]) == (1, 1, 1)
+    assert summary["stack_body_recall"] > 0.9 and summary["stack_body_precision"] < 0.9
+    assert results["stack"]["body_quality"]["records"] == ARTICLES
     for label in ("pages/s", "full / bare throughput:", "CPU s per 1,000 articles", "extraction ms/article",
-                  "peak RSS MB", "re-parse from WARC"):
+                  "peak RSS MB", "re-parse from WARC", "body recall", "the peer (Scrapy + trafilatura"):
         assert label in proc.stdout
 
     # The full crawl archived every page it fetched and wrote one JSON line per article.
     jsonl = list((tmp_path / "work" / "full" / "gginews" / "jsonl").glob("*.jsonl"))
     records = [json.loads(line) for path in jsonl for line in path.read_text(encoding="utf-8").splitlines()]
     assert sorted(int(r["article_id"]) for r in records) == list(range(1, ARTICLES + 1))
+
+    # The peer archived each article (a request and a response record) with warcio's writer.
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(tmp_path / "work" / "stack" / "stack.warc.gz", "rb") as stream:
+        types = [record.rec_type for record in ArchiveIterator(stream)]
+    assert types.count("response") == types.count("request") == ARTICLES
 
 
 def test_benchmark_measures_requisites_on_and_off_on_the_same_site(tmp_path):
