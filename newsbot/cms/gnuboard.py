@@ -24,7 +24,7 @@ from scrapy.exceptions import UsageError
 
 from newsbot.dates import DateParseError, parse_kst
 from newsbot.cms import Signature
-from newsbot.extract.base import ArticlePage
+from newsbot.extract.base import ArticlePage, image_source
 from newsbot.spiders.base import NewsSpider
 from newsbot.text import clean_line
 from newsbot.urls import ArticleUrls
@@ -115,8 +115,7 @@ class GnuboardArticle(ArticlePage):
 
     def images(self) -> list[str]:
         # attached images sit in #bo_v_img, before (and outside) the body container
-        attached = [urljoin(self.url, src.strip()) for src in self.select("#bo_v_img img::attr(src)")
-                    if src.strip()]
+        attached = [urljoin(self.url, src) for img in self.select("#bo_v_img img") if (src := image_source(img))]
         return list(dict.fromkeys([*attached, *super().images()]))
 
 

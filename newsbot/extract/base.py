@@ -34,6 +34,62 @@ _TRANSLATOR = HTMLTranslator()  # what parsel's Selector.css uses for HTML: same
 _TITLE_TEXT = etree.XPath("/descendant::title[1]/text()", smart_strings=False)
 _IMAGES = etree.XPath("descendant-or-self::img")
 
+#: where lazy-loading scripts keep a photo's real address while ``src`` holds a placeholder
+#: (a 1x1 GIF, a data: URI, a spinner) or a thumbnail; common on Korean CMS skins
+LAZY_SOURCE_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-lazy", "data-echo", "data-url")
+
+
+def srcset_candidates(srcset: str) -> list[tuple[str, str]]:
+    """(URL, descriptor) pairs of a ``srcset``, split as the HTML standard says: a URL runs to
+    the next whitespace (it may hold commas), its descriptor to the next comma."""
+    candidates, pos, end = [], 0, len(srcset)
+    while pos < end:
+        while pos < end and (srcset[pos].isspace() or srcset[pos] == ","):
+            pos += 1
+        start = pos
+        while pos < end and not srcset[pos].isspace():
+            pos += 1
+        url, descriptor = srcset[start:pos], ""
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            start = pos
+            while pos < end and srcset[pos] != ",":
+                pos += 1
+            descriptor = srcset[start:pos].strip()
+        if url:
+            candidates.append((url, descriptor))
+    return candidates
+
+
+def largest_srcset_candidate(srcset: str | None) -> str | None:
+    """The widest (or highest-density) URL of a ``srcset``; None when it has none."""
+    best, best_size = None, -1.0
+    for url, descriptor in srcset_candidates(srcset or ""):
+        if url.startswith("data:"):
+            continue
+        try:
+            size = float(descriptor[:-1]) if descriptor[-1:] in ("w", "x") else 1.0
+        except ValueError:
+            size = 1.0
+        if size > best_size:
+            best, best_size = url, size
+    return best
+
+
+def image_source(img) -> str | None:
+    """The address of the photo an ``<img>`` shows once the page has loaded: a lazy loader's
+    attribute first (``src`` is then a placeholder or a thumbnail), else ``src``, else the
+    largest ``srcset`` candidate; never a ``data:`` URI."""
+    for attr in LAZY_SOURCE_ATTRS:
+        value = (img.get(attr) or "").strip()
+        if value and not value.startswith("data:"):
+            return value
+    src = (img.get("src") or "").strip()
+    if src and not src.startswith("data:"):
+        return src
+    return largest_srcset_candidate(img.get("srcset") or img.get("data-srcset"))
+
 
 @lru_cache(maxsize=1024)  # bounded: a family building CSS strings per page must not grow memory
 def css_query(css: str) -> etree.XPath:
@@ -276,8 +332,8 @@ class ArticlePage:
         for img in _IMAGES(body):
             if img in excluded:
                 continue
-            src = (img.get("src") or "").strip()
-            if not src or src.startswith("data:"):
+            src = image_source(img)
+            if not src:
                 continue
             absolute = urljoin(self.url, src)
             if absolute not in seen:

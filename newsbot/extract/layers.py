@@ -54,6 +54,7 @@ from urllib.parse import urljoin
 
 from newsbot.dates import KST, DateParseError, parse_kst
 from newsbot.extract import labelled
+from newsbot.extract.base import image_source
 from newsbot.extract.main_content import EXTRACTOR, extract_main_content
 from newsbot.extract.structured import StructuredData
 from newsbot.normalize import clean_author
@@ -272,7 +273,7 @@ class _Layering:
         if main.images and page_body is not None:
             kept = set(main.images)
             for node, caption in labelled.photo_captions(page_body, []):
-                sources = {urljoin(page.url, (img.get("src") or "").strip()) for img in node.iter("img")}
+                sources = {urljoin(page.url, image_source(img) or "") for img in node.iter("img")}
                 if sources & kept:
                     captions.append(caption)
         if captions:
