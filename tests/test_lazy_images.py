@@ -1,7 +1,8 @@
 """Lazy-loaded photos: a skin that keeps the photo in ``data-src`` (or ``data-original``,
 or only a ``srcset``) with a placeholder in ``src`` gives the same ``images`` as the plain
-page, on every fixture page with photos, for every CMS family; and the page's requisites
-then name the real photo, not the placeholder (so the archive replays with it)."""
+page, on every fixture page with photos, for every CMS family; the main-content layer (trafilatura, for pages no
+family reads) names the same photo; and the page's requisites then name the real photo, not
+the placeholder (so the archive replays with it)."""
 
 from __future__ import annotations
 
@@ -95,3 +96,29 @@ def test_srcset_is_split_as_the_standard_says():
     assert largest_srcset_candidate("/a.jpg, /b.jpg 1.5x") == "/b.jpg"
     assert largest_srcset_candidate("data:x 2x") is None
     assert largest_srcset_candidate("") is None
+
+
+MAIN_CONTENT_PAGE = ('<html><body><div id="menu"><a href="/">홈</a></div><article><h1>시청 소식</h1><p>{a}</p>'
+                     '<figure>{img}<figcaption>현장 모습</figcaption></figure><p>{b}</p></article></body></html>')
+
+
+@pytest.mark.parametrize("img", [
+    '<img src="/photo/a.jpg" alt="">',
+    '<img src="data:image/gif;base64,R0" data-src="/photo/a.jpg" alt="">',
+    '<img src="/img/blank.gif" data-original="/photo/a.jpg" alt="">',   # trafilatura alone: blank.gif
+])
+def test_main_content_layer_names_the_loaded_photo(img):
+    from newsbot.extract.main_content import extract_main_content
+
+    page = MAIN_CONTENT_PAGE.format(a="시민 참여 예산을 늘린다고 밝혔다. " * 25, img=img, b="주민 의견을 모았다. " * 25)
+    found = extract_main_content(html.fromstring(page), "http://news.example.kr/news/1")
+    assert found.images == ["http://news.example.kr/photo/a.jpg"]
+
+
+def test_trafilatura_reads_data_src_then_src():
+    # newsbot.extract.main_content traces trafilatura's image addresses back to the page's
+    # <img> with this function of trafilatura.utils: if it changes, this fails first
+    from trafilatura.utils import image_src
+
+    assert image_src(html.fragment_fromstring('<img src="/a.jpg" data-src="/b.jpg">')) == "/b.jpg"
+    assert image_src(html.fragment_fromstring('<img src="/blank.gif" data-original="/c.jpg">')) == "/blank.gif"

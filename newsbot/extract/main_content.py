@@ -33,6 +33,9 @@ from urllib.parse import urljoin
 import trafilatura
 from lxml import etree
 from trafilatura.settings import use_config
+from trafilatura.utils import image_src as trafilatura_image_src
+
+from newsbot.extract.base import image_source
 
 logger = logging.getLogger(__name__)
 
@@ -86,4 +89,21 @@ def extract_main_content(root: etree._Element, url: str) -> MainContent | None:
             src = (graphic.get("src") or "").strip()
             if src and not src.startswith("data:"):
                 images.append(urljoin(url, src))
+    if images:
+        images = _loaded_photos(root, url, images)
     return MainContent(lines, list(dict.fromkeys(images)))
+
+
+def _loaded_photos(root: etree._Element, url: str, images: list[str]) -> list[str]:
+    """trafilatura's image addresses as the photos the page shows once loaded: it reads
+    ``data-src`` or ``src`` only, so a lazy loader's ``data-original`` behind a placeholder
+    GIF came out as the placeholder.  Each address is traced back to the page's ``<img>``
+    trafilatura took it from, and that element's photo is taken as every page object takes it
+    (:func:`newsbot.extract.base.image_source`)."""
+    loaded: dict[str, str] = {}
+    for img in root.iter("img"):
+        found = image_source(img)
+        taken = trafilatura_image_src(img)
+        if found and taken:
+            loaded.setdefault(urljoin(url, taken.strip()), urljoin(url, found))
+    return [loaded.get(image, image) for image in images]
