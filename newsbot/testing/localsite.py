@@ -140,7 +140,9 @@ def load_routes(folder: str | Path) -> dict[str, Route]:
     """Routes of a fixture site from ``<folder>/routes.json``.
 
     Format: ``{"/news/view.php?idx=1": {"file": "view_1.html", "gzip": true, ...}}``; any
-    :class:`Route` field may be given; ``headers`` as a list of ``[name, value]``.
+    :class:`Route` field may be given; ``headers`` as a list of ``[name, value]``.  ``file``
+    is relative to the folder (``../skins/ndsoft/page.html`` serves a page another test
+    reads too, one copy for both).
     """
     import json
 
