@@ -115,6 +115,16 @@ def test_main_content_layer_names_the_loaded_photo(img):
     assert found.images == ["http://news.example.kr/photo/a.jpg"]
 
 
+def test_main_content_layer_keeps_each_photo_behind_a_shared_placeholder():
+    from newsbot.extract.main_content import extract_main_content
+
+    photos = "".join(f'<figure><img src="/img/blank.gif" data-original="/photo/{n}.jpg" alt=""></figure>'
+                     f"<p>{'주민 의견을 모았다. ' * 20}</p>" for n in (1, 2, 3))
+    page = MAIN_CONTENT_PAGE.format(a="시민 참여 예산을 늘린다고 밝혔다. " * 25, img=photos, b="끝. " * 5)
+    found = extract_main_content(html.fromstring(page), "http://news.example.kr/news/1")
+    assert found.images == [f"http://news.example.kr/photo/{n}.jpg" for n in (1, 2, 3)]
+
+
 def test_trafilatura_reads_data_src_then_src():
     # newsbot.extract.main_content traces trafilatura's image addresses back to the page's
     # <img> with this function of trafilatura.utils: if it changes, this fails first

@@ -273,7 +273,7 @@ class _Layering:
         if main.images and page_body is not None:
             kept = set(main.images)
             for node, caption in labelled.photo_captions(page_body, []):
-                sources = {urljoin(page.url, image_source(img) or "") for img in node.iter("img")}
+                sources = {urljoin(page.url, src) for img in node.iter("img") if (src := image_source(img))}
                 if sources & kept:
                     captions.append(caption)
         if captions:

@@ -100,10 +100,16 @@ def _loaded_photos(root: etree._Element, url: str, images: list[str]) -> list[st
     GIF came out as the placeholder.  Each address is traced back to the page's ``<img>``
     trafilatura took it from, and that element's photo is taken as every page object takes it
     (:func:`newsbot.extract.base.image_source`)."""
-    loaded: dict[str, str] = {}
-    for img in root.iter("img"):
-        found = image_source(img)
-        taken = trafilatura_image_src(img)
-        if found and taken:
-            loaded.setdefault(urljoin(url, taken.strip()), urljoin(url, found))
-    return [loaded.get(image, image) for image in images]
+    # in document order, each address matched to the next <img> that gave it: a placeholder
+    # many lazy photos share names a different photo each time
+    page = [(urljoin(url, taken.strip()), urljoin(url, found)) for img in root.iter("img")
+            if (taken := trafilatura_image_src(img)) and (found := image_source(img))]
+    loaded, position = [], 0
+    for image in images:
+        match = next((i for i in range(position, len(page)) if page[i][0] == image), None)
+        if match is None:
+            loaded.append(image)
+        else:
+            loaded.append(page[match][1])
+            position = match + 1
+    return loaded
